@@ -1,0 +1,79 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "seqbridge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "seqbridge", targets: ["seqbridge"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // The status rules as plain functions: no I/O, no clock, no dependencies.
+        .target(name: "SeqbridgeCore"),
+        // The storage contract every backend implements.
+        .target(name: "SeqbridgeStore", dependencies: ["SeqbridgeCore"]),
+        // The embedded default backend on the system libsqlite3.
+        .target(
+            name: "SeqbridgeSQLite",
+            dependencies: [
+                "SeqbridgeCore", "SeqbridgeStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Composing RFC 5322 messages and handing them to a transport.
+        .target(name: "SeqbridgeMail", dependencies: ["SeqbridgeCore"]),
+        // The use cases behind each command, wired from injected seams.
+        .target(
+            name: "SeqbridgeApp",
+            dependencies: [
+                "SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite", "SeqbridgeMail",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The HTTP listener of `seqbridge serve`.
+        .target(
+            name: "SeqbridgeHTTP",
+            dependencies: [
+                "SeqbridgeApp", "SeqbridgeStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "seqbridge",
+            dependencies: [
+                "SeqbridgeApp", "SeqbridgeHTTP", "SeqbridgeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "seqbridge-bench",
+            dependencies: ["SeqbridgeApp", "SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite"]
+        ),
+        .testTarget(name: "SeqbridgeCoreTests", dependencies: ["SeqbridgeCore"]),
+        .testTarget(
+            name: "SeqbridgeSQLiteTests",
+            dependencies: ["SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite"]
+        ),
+        .testTarget(
+            name: "SeqbridgeAppTests",
+            dependencies: [
+                "SeqbridgeApp", "SeqbridgeCore", "SeqbridgeStore", "SeqbridgeMail", "SeqbridgeHTTP",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "SeqbridgeEndToEndTests"),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,188 @@
+import Foundation
+import Logging
+import SeqbridgeCore
+import SeqbridgeMail
+import SeqbridgeStore
+
+/// The use cases behind the commands, one method each, wired from injected seams.
+public struct Engine: Sendable {
+    public let store: any Store
+    public let ids: any IdentifierSource
+    /// Builds the transport for a mailbox's URL; relative `file://` paths are
+    /// taken from the database's folder.
+    public let transports: @Sendable (MailboxRecord) throws -> any MailTransport
+    public var logger: Logger
+    /// How many due steps are read, claimed and confirmed together.
+    public var batchSize = 200
+    /// How long a step waits after a temporary transport failure.
+    public var retryDelaySeconds: Int64 = 300
+
+    public init(
+        store: any Store, ids: any IdentifierSource,
+        transports: @escaping @Sendable (MailboxRecord) throws -> any MailTransport,
+        logger: Logger = Logger(label: "seqbridge")
+    ) {
+        self.store = store
+        self.ids = ids
+        self.transports = transports
+        self.logger = logger
+    }
+
+    // MARK: Sequences and mailboxes
+
+    public func applySequence(file: String, now: Timestamp) async throws -> (SequenceDefinition, SequenceApplyResult) {
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw AppError.unreadableFile(file, why: FileManager.default.fileExists(atPath: file) ? "it is not UTF-8 text" : "no such file")
+        }
+        let definition = try SequenceFile.parse(text, file: file)
+        return (definition, try await store.applySequence(definition, now: now))
+    }
+
+    public func addMailbox(name: String, from: String, transport: String, now: Timestamp) async throws {
+        guard let parsed = Self.parseFrom(from) else { throw AppError.badFrom(from) }
+        try TransportURL.validate(transport)
+        try await store.addMailbox(
+            MailboxDefinition(name: name, fromName: parsed.name, fromAddress: parsed.address, transport: transport),
+            now: now)
+    }
+
+    /// `Name <address>` or a bare address.
+    static func parseFrom(_ text: String) -> (name: String?, address: EmailAddress)? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let open = trimmed.lastIndex(of: "<"), trimmed.hasSuffix(">") {
+            var name = trimmed[..<open].trimmingCharacters(in: .whitespaces)
+            if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 { name = String(name.dropFirst().dropLast()) }
+            guard let address = try? EmailAddress(String(trimmed[open...])) else { return nil }
+            return (name.isEmpty ? nil : name, address)
+        }
+        guard let address = try? EmailAddress(trimmed) else { return nil }
+        return (nil, address)
+    }
+
+    // MARK: Enrollments
+
+    public func enroll(email: String, sequence: String, name: String?, force: Bool, now: Timestamp) async throws {
+        let address = try Self.address(email, field: "EMAIL")
+        try await store.enroll(
+            InfluencerFields(email: address.value, name: name), sequence: sequence, token: ids.enrollmentToken(),
+            force: force, now: now)
+    }
+
+    public func unenroll(email: String, sequence: String, now: Timestamp) async throws {
+        try await store.unenroll(email: try Self.address(email, field: "EMAIL").value, sequence: sequence, now: now)
+    }
+
+    public func reenroll(email: String, sequence: String, force: Bool, now: Timestamp) async throws {
+        try await store.reenroll(
+            email: try Self.address(email, field: "EMAIL").value, sequence: sequence, token: ids.enrollmentToken(),
+            force: force, now: now)
+    }
+
+    public func reenrollAll(sequence: String, status: Status, now: Timestamp) async throws -> BulkReenrollResult {
+        let ids = self.ids
+        return try await store.reenrollAll(
+            sequence: sequence, status: status, now: now, makeToken: { ids.enrollmentToken() })
+    }
+
+    public func changeEmail(from old: String, to new: String, now: Timestamp) async throws {
+        try await store.changeEmail(
+            from: try Self.address(old, field: "OLD").value, to: try Self.address(new, field: "NEW").value, now: now)
+    }
+
+    static func address(_ raw: String, field: String) throws -> EmailAddress {
+        do {
+            return try EmailAddress(raw)
+        } catch .empty {
+            throw AppError.badAddress(field: field, value: raw, why: "it is empty")
+        } catch .invalid(_, let why) {
+            throw AppError.badAddress(field: field, value: raw, why: why)
+        }
+    }
+
+    // MARK: Scheduler
+
+    /// What one `tick` did.
+    public struct TickReport: Sendable, Hashable {
+        public var sent = 0
+        public var deferred = 0
+        public var bounced = 0
+        /// Steps that could not be rendered: who, which step, and why.
+        public var renderFailures: [String] = []
+        /// Steps another run claimed first, or that stopped being due meanwhile.
+        public var skipped = 0
+    }
+
+    /// Sends every step due at `now` once. Each batch is claimed durably
+    /// before any of it is handed to a transport, and confirmed after.
+    public func tick(now: Timestamp) async throws -> TickReport {
+        var report = TickReport()
+        var cursor: DueCursor?
+        var transportsByMailbox: [Int64: any MailTransport] = [:]
+        while true {
+            let due = try await store.dueSteps(now: now, after: cursor, limit: batchSize)
+            guard let last = due.last else { break }
+            cursor = last.cursor
+            var requests: [ClaimRequest] = []
+            var messages: [String: (OutgoingMessage, MailboxRecord)] = [:]
+            var failures: [RenderFailure] = []
+            for step in due {
+                switch StepRenderer.render(step.template, for: step.influencer) {
+                case .failure(let problem):
+                    failures.append(RenderFailure(enrollmentID: step.enrollmentID, step: step.step, detail: "\(problem)"))
+                    report.renderFailures.append(
+                        "\(step.influencer.email) in '\(step.sequence)', step \(step.step): \(problem)")
+                case .success(let rendered):
+                    let from = step.mailbox.definition
+                    let messageID = ids.messageID(domain: String(from.fromAddress.domain))
+                    let message = MessageComposer.compose(
+                        .init(
+                            from: Mailbox(name: from.fromName, address: from.fromAddress.value),
+                            to: Mailbox(name: step.influencer.name, address: step.influencer.email),
+                            subject: rendered.subject, textBody: rendered.body, date: now, messageID: messageID,
+                            enrollmentToken: step.token))
+                    messages[messageID] = (message, step.mailbox)
+                    requests.append(
+                        ClaimRequest(
+                            enrollmentID: step.enrollmentID, step: step.step, messageID: messageID,
+                            recipient: step.influencer.email))
+                }
+            }
+            try await store.recordRenderFailures(failures, now: now)
+            let claimed = try await store.claim(requests, now: now)
+            report.skipped += requests.count - claimed.count
+            var reports: [SendReport] = []
+            reports.reserveCapacity(claimed.count)
+            for request in claimed {
+                guard let (message, mailbox) = messages[request.messageID] else { continue }
+                let transport: any MailTransport
+                if let cached = transportsByMailbox[mailbox.id] {
+                    transport = cached
+                } else {
+                    transport = try transports(mailbox)
+                    transportsByMailbox[mailbox.id] = transport
+                }
+                switch await transport.send(message) {
+                case .accepted(let providerMessageID):
+                    reports.append(SendReport(messageID: request.messageID, result: .sent(providerMessageID: providerMessageID)))
+                    report.sent += 1
+                case .temporaryFailure(let detail):
+                    logger.warning("send deferred", metadata: ["message_id": "\(request.messageID)", "detail": "\(detail)"])
+                    reports.append(
+                        SendReport(
+                            messageID: request.messageID,
+                            result: .deferred(detail: detail, retryAt: now.adding(seconds: retryDelaySeconds))))
+                    report.deferred += 1
+                case .recipientRejected(let detail, let bounceClass):
+                    reports.append(
+                        SendReport(messageID: request.messageID, result: .bounced(detail: detail, bounceClass: bounceClass)))
+                    report.bounced += 1
+                }
+            }
+            try await store.recordSends(reports, now: now)
+        }
+        return report
+    }
+}

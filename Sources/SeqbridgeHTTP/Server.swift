@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+import Logging
+import SeqbridgeApp
+import SeqbridgeCore
+import ServiceLifecycle
+
+/// Settings of `seqbridge serve`.
+public struct ServerSettings: Sendable {
+    public var host: String
+    public var port: Int
+    /// Seconds between two scheduler runs; 0 turns the scheduler off.
+    public var tickInterval: Int
+
+    public init(host: String, port: Int, tickInterval: Int) {
+        self.host = host
+        self.port = port
+        self.tickInterval = tickInterval
+    }
+}
+
+/// The routes of the service. Webhook and inbound routes join here in their own modules.
+public func buildRouter(engine: Engine) -> Router<BasicRequestContext> {
+    let router = Router()
+    router.get("/healthz") { _, _ -> Response in
+        do {
+            try await engine.store.ping()
+            return jsonResponse(.ok, #"{"status":"ok"}"#)
+        } catch {
+            return jsonResponse(.serviceUnavailable, #"{"status":"unavailable","reason":\#(Report.jsonString("\(error)"))}"#)
+        }
+    }
+    return router
+}
+
+func jsonResponse(_ status: HTTPResponse.Status, _ body: String) -> Response {
+    Response(
+        status: status, headers: [.contentType: "application/json"],
+        body: ResponseBody(byteBuffer: ByteBuffer(string: body + "\n")))
+}
+
+/// The whole service: HTTP listener plus the scheduler loop.
+public func buildApplication(
+    engine: Engine, settings: ServerSettings, logger: Logger,
+    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    var services: [any Service] = []
+    if settings.tickInterval > 0 {
+        services.append(SchedulerService(engine: engine, interval: settings.tickInterval, logger: logger))
+    }
+    return Application(
+        router: buildRouter(engine: engine),
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "seqbridge"),
+        services: services,
+        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
+        logger: logger)
+}
+
+/// Runs `tick` every `interval` seconds until the service shuts down.
+struct SchedulerService: Service {
+    let engine: Engine
+    let interval: Int
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let report = try await engine.tick(now: SystemNow().now())
+                    if report.sent + report.deferred + report.bounced + report.renderFailures.count > 0 {
+                        logger.info(
+                            "tick",
+                            metadata: [
+                                "sent": "\(report.sent)", "deferred": "\(report.deferred)",
+                                "bounced": "\(report.bounced)", "render_failures": "\(report.renderFailures.count)",
+                            ])
+                    }
+                    for failure in report.renderFailures { logger.warning("step not rendered: \(failure)") }
+                } catch {
+                    logger.error("tick failed: \(error)")
+                }
+                try await Task.sleep(for: .seconds(interval))
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import SeqbridgeCore
+
+/// What a transport says about one message.
+public enum TransportOutcome: Sendable, Hashable {
+    case accepted(providerMessageID: String?)
+    /// Not sent now, may work later (a 4xx reply, a dropped connection, a full disk).
+    case temporaryFailure(String)
+    /// The receiving side refused this recipient for good.
+    case recipientRejected(String, BounceClass)
+}
+
+/// Hands composed messages to a mail system.
+public protocol MailTransport: Sendable {
+    func send(_ message: OutgoingMessage) async -> TransportOutcome
+}
+
+public enum TransportURLError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unsupported(String)
+    case missingPath(String)
+
+    public var description: String {
+        switch self {
+        case .unsupported(let url):
+            "The transport '\(url)' is not supported; use file://DIRECTORY (SMTP comes in a later release)."
+        case .missingPath(let url): "The transport '\(url)' names no directory; write it as file://DIRECTORY."
+        }
+    }
+}
+
+/// Builds the transport a mailbox's URL names.
+public enum TransportURL {
+    /// Checks a transport URL when a mailbox is added.
+    public static func validate(_ url: String) throws(TransportURLError) {
+        _ = try directory(of: url)
+    }
+
+    public static func transport(for url: String, relativeTo base: String) throws(TransportURLError)
+        -> any MailTransport
+    {
+        let path = try directory(of: url)
+        return FileTransport(directory: path.hasPrefix("/") ? path : base + "/" + path)
+    }
+
+    static func directory(of url: String) throws(TransportURLError) -> String {
+        let path: Substring
+        if url.hasPrefix("file://") {
+            path = url.dropFirst("file://".count)
+        } else if url.hasPrefix("file:") {
+            path = url.dropFirst("file:".count)
+        } else {
+            throw .unsupported(url)
+        }
+        guard !path.isEmpty else { throw .missingPath(url) }
+        return String(path)
+    }
+}
+
+/// Writes each message as a complete `.eml` file in a directory: the embedded
+/// default transport, for trying seqbridge out and for tests. A file appears
+/// whole or not at all (written aside, then renamed).
+public struct FileTransport: MailTransport {
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public func send(_ message: OutgoingMessage) async -> TransportOutcome {
+        let name = String(message.messageID.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
+        let final = directory + "/" + name + ".eml"
+        let temporary = directory + "/." + name + ".tmp"
+        do {
+            if !FileManager.default.fileExists(atPath: directory) {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            guard FileManager.default.createFile(atPath: temporary, contents: Data(message.data)) else {
+                return .temporaryFailure("could not write \(temporary)")
+            }
+            guard rename(temporary, final) == 0 else {
+                return .temporaryFailure("could not rename \(temporary) to \(final): errno \(errno)")
+            }
+            return .accepted(providerMessageID: nil)
+        } catch {
+            return .temporaryFailure("could not write to \(directory): \(error.localizedDescription)")
+        }
+    }
+}

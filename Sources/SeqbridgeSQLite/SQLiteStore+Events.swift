@@ -1,0 +1,108 @@
+import GRDB
+import SeqbridgeCore
+import SeqbridgeStore
+
+/// An event about to be appended to an enrollment's history.
+struct NewEvent {
+    var key: String
+    var type: EventType
+    var at: Timestamp
+    var source: String
+    var messageID: String? = nil
+    var step: Int? = nil
+    var stepsTotal: Int? = nil
+    var bounceClass: BounceClass? = nil
+    var detail: String? = nil
+}
+
+extension SQLiteStore {
+    /// Appends an event (once: a second event with the same key is ignored)
+    /// and brings the enrollment's cached status up to date. Returns whether
+    /// the event was new.
+    @discardableResult
+    static func append(_ event: NewEvent, to enrollmentID: Int64, recordedAt: Timestamp, in db: Database) throws
+        -> Bool
+    {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO event (enrollment_id, key, type, occurred_at, recorded_at, source, message_id, step,
+                                   steps_total, bounce_class, detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (key) DO NOTHING
+                """)
+        try statement.execute(arguments: [
+            enrollmentID, event.key, event.type.rawValue, event.at.millisecondsSinceEpoch,
+            recordedAt.millisecondsSinceEpoch, event.source, event.messageID, event.step, event.stepsTotal,
+            event.bounceClass?.rawValue, event.detail,
+        ])
+        guard db.changesCount > 0 else { return false }
+        let core = Event(key: event.key, type: event.type, at: event.at, bounceClass: event.bounceClass)
+        if let reason = suppressionReason(for: core) {
+            // The address the message went to, or else the influencer's current one.
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO suppression (email, reason, detail, created_at)
+                    SELECT coalesce(
+                      (SELECT recipient FROM message WHERE message_id = ?),
+                      (SELECT i.email FROM enrollment e JOIN influencer i ON i.id = e.influencer_id WHERE e.id = ?)),
+                      ?, ?, ?
+                    ON CONFLICT (email) DO NOTHING
+                    """
+            ).execute(arguments: [
+                event.messageID, enrollmentID, reason.rawValue, event.detail, recordedAt.millisecondsSinceEpoch,
+            ])
+        }
+        try refresh(enrollmentID: enrollmentID, now: recordedAt, in: db)
+        return true
+    }
+
+    /// Recomputes an enrollment's cached status, counters and next send time
+    /// from its whole event history through the pure status fold.
+    static func refresh(enrollmentID: Int64, now: Timestamp, in db: Database) throws {
+        let events = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT key, type, occurred_at, message_id, step, steps_total, bounce_class, detail
+                    FROM event WHERE enrollment_id = ?
+                    """), arguments: [enrollmentID])
+        var details: [String: String] = [:]
+        let coreEvents = events.compactMap { row -> Event? in
+            guard let type = EventType(rawValue: row["type"]) else { return nil }
+            let key: String = row["key"]
+            if let detail: String = row["detail"] { details[key] = detail }
+            return Event(
+                key: key, type: type, at: Timestamp(millisecondsSinceEpoch: row["occurred_at"]),
+                messageID: row["message_id"], step: row["step"], stepsTotal: row["steps_total"],
+                bounceClass: (row["bounce_class"] as String?).flatMap(BounceClass.init(rawValue:)))
+        }
+        let state = foldStatus(coreEvents)
+        guard
+            let enrollment = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT e.sequence_id, e.retry_after,
+                          EXISTS (SELECT 1 FROM message m WHERE m.enrollment_id = e.id AND m.state = 'claimed')
+                            AS held
+                        FROM enrollment e WHERE e.id = ?
+                        """), arguments: [enrollmentID])
+        else { return }
+        let waits = try Int64.fetchAll(
+            db.cachedStatement(sql: "SELECT wait_seconds FROM step WHERE sequence_id = ? ORDER BY position"),
+            arguments: [enrollment["sequence_id"] as Int64]
+        ).map(WaitDuration.init(seconds:))
+        let held: Bool = enrollment["held"]
+        let next = held ? nil : nextSendAt(state: state, waits: waits, notBefore: enrollment.timestamp("retry_after"))
+        let detail = state.transitions.last.flatMap { details[$0.eventKey] }
+        try db.cachedStatement(
+            sql: """
+                UPDATE enrollment SET status = ?, reason = ?, detail = ?, steps_sent = ?, last_sent_at = ?,
+                  next_send_at = ?, status_changed_at = ?, updated_at = ?
+                WHERE id = ?
+                """
+        ).execute(arguments: [
+            state.status.rawValue, state.reason?.rawValue, detail, state.stepsSent,
+            state.lastSentAt?.millisecondsSinceEpoch, next?.millisecondsSinceEpoch,
+            state.statusChangedAt?.millisecondsSinceEpoch, now.millisecondsSinceEpoch, enrollmentID,
+        ])
+    }
+}

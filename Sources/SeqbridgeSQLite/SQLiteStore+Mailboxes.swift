@@ -1,0 +1,80 @@
+import GRDB
+import SeqbridgeCore
+import SeqbridgeStore
+
+extension SQLiteStore {
+    public func addMailbox(_ mailbox: MailboxDefinition, now: Timestamp) async throws {
+        try await writer.write { db in
+            let exists = try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM mailbox WHERE name = ?)", arguments: [mailbox.name])
+            if exists == true { throw StoreError.mailboxExists(mailbox.name) }
+            try db.execute(
+                sql: """
+                    INSERT INTO mailbox (name, from_name, from_address, transport, created_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    mailbox.name, mailbox.fromName, mailbox.fromAddress.value, mailbox.transport,
+                    now.millisecondsSinceEpoch,
+                ])
+        }
+    }
+
+    public func mailboxes() async throws -> [MailboxRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM mailbox ORDER BY name").map { try Self.mailbox(from: $0) }
+        }
+    }
+
+    static func mailbox(from row: Row, prefix: String = "") throws -> MailboxRecord {
+        MailboxRecord(
+            id: row[prefix + "id"],
+            definition: MailboxDefinition(
+                name: row[prefix + "name"], fromName: row[prefix + "from_name"],
+                fromAddress: try EmailAddress(row[prefix + "from_address"] as String),
+                transport: row[prefix + "transport"]),
+            state: MailboxState(rawValue: row[prefix + "state"]) ?? .disconnected,
+            stateDetail: row[prefix + "state_detail"],
+            stateChangedAt: row.timestamp(prefix + "state_changed_at"))
+    }
+
+    static func mailboxID(named name: String, in db: Database) throws -> Int64 {
+        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM mailbox WHERE name = ?", arguments: [name])
+        else { throw StoreError.unknownMailbox(name) }
+        return id
+    }
+
+    public func disconnectMailbox(named name: String, detail: String, now: Timestamp) async throws -> Int {
+        try await writer.write { db in
+            let mailboxID = try Self.mailboxID(named: name, in: db)
+            try db.execute(
+                sql: """
+                    UPDATE mailbox SET state = 'disconnected', state_detail = ?, state_changed_at = ? WHERE id = ?
+                    """, arguments: [detail, now.millisecondsSinceEpoch, mailboxID])
+            let affected = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT e.id FROM enrollment e JOIN sequence s ON s.id = e.sequence_id
+                    WHERE s.mailbox_id = ? AND e.status IN ('scheduled', 'in_progress')
+                    """, arguments: [mailboxID])
+            for enrollmentID in affected {
+                try Self.append(
+                    NewEvent(
+                        key: "disconnected:\(enrollmentID):\(now.millisecondsSinceEpoch)",
+                        type: .mailboxDisconnected, at: now, source: "seqbridge", detail: detail),
+                    to: enrollmentID, recordedAt: now, in: db)
+            }
+            return affected.count
+        }
+    }
+
+    public func reconnectMailbox(named name: String, now: Timestamp) async throws {
+        try await writer.write { db in
+            let mailboxID = try Self.mailboxID(named: name, in: db)
+            try db.execute(
+                sql: """
+                    UPDATE mailbox SET state = 'connected', state_detail = NULL, state_changed_at = ? WHERE id = ?
+                    """, arguments: [now.millisecondsSinceEpoch, mailboxID])
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import GRDB
+
+extension SQLiteStore {
+    /// Numbered, append-only migrations: never edit one that has shipped; add the next.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("0001-initial") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE mailbox (
+                      id INTEGER PRIMARY KEY,
+                      name TEXT NOT NULL UNIQUE,
+                      from_name TEXT,
+                      from_address TEXT NOT NULL,
+                      transport TEXT NOT NULL,
+                      state TEXT NOT NULL DEFAULT 'connected' CHECK (state IN ('connected', 'disconnected')),
+                      state_detail TEXT,
+                      state_changed_at INTEGER,
+                      created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE sequence (
+                      id INTEGER PRIMARY KEY,
+                      name TEXT NOT NULL UNIQUE,
+                      mailbox_id INTEGER NOT NULL REFERENCES mailbox(id),
+                      created_at INTEGER NOT NULL,
+                      updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE step (
+                      sequence_id INTEGER NOT NULL REFERENCES sequence(id),
+                      position INTEGER NOT NULL,
+                      wait_seconds INTEGER NOT NULL,
+                      subject TEXT NOT NULL,
+                      body TEXT NOT NULL,
+                      PRIMARY KEY (sequence_id, position)
+                    );
+                    CREATE TABLE influencer (
+                      id INTEGER PRIMARY KEY,
+                      email TEXT NOT NULL UNIQUE,
+                      name TEXT,
+                      first_name TEXT,
+                      last_name TEXT,
+                      handle TEXT,
+                      platform TEXT,
+                      followers INTEGER,
+                      attributes TEXT NOT NULL DEFAULT '{}',
+                      created_at INTEGER NOT NULL,
+                      updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE enrollment (
+                      id INTEGER PRIMARY KEY,
+                      influencer_id INTEGER NOT NULL REFERENCES influencer(id),
+                      sequence_id INTEGER NOT NULL REFERENCES sequence(id),
+                      token TEXT NOT NULL UNIQUE,
+                      status TEXT NOT NULL,
+                      reason TEXT,
+                      detail TEXT,
+                      steps_sent INTEGER NOT NULL DEFAULT 0,
+                      enrolled_at INTEGER NOT NULL,
+                      last_sent_at INTEGER,
+                      next_send_at INTEGER,
+                      retry_after INTEGER,
+                      status_changed_at INTEGER,
+                      updated_at INTEGER NOT NULL
+                    );
+                    -- At most one open enrollment per influencer and sequence (SPEC §2, re-enrolment).
+                    CREATE UNIQUE INDEX enrollment_open ON enrollment(influencer_id, sequence_id)
+                      WHERE status IN ('scheduled', 'in_progress', 'error');
+                    CREATE INDEX enrollment_due ON enrollment(next_send_at, id) WHERE next_send_at IS NOT NULL;
+                    CREATE INDEX enrollment_sequence ON enrollment(sequence_id, status);
+                    CREATE INDEX enrollment_influencer ON enrollment(influencer_id);
+                    CREATE TABLE message (
+                      id INTEGER PRIMARY KEY,
+                      enrollment_id INTEGER NOT NULL REFERENCES enrollment(id),
+                      step INTEGER NOT NULL,
+                      message_id TEXT NOT NULL UNIQUE,
+                      recipient TEXT NOT NULL,
+                      mailbox_id INTEGER NOT NULL REFERENCES mailbox(id),
+                      state TEXT NOT NULL CHECK (state IN ('claimed', 'sent', 'bounced')),
+                      claimed_at INTEGER NOT NULL,
+                      sent_at INTEGER,
+                      provider_message_id TEXT,
+                      -- A step is never sent twice.
+                      UNIQUE (enrollment_id, step)
+                    );
+                    CREATE INDEX message_provider ON message(provider_message_id)
+                      WHERE provider_message_id IS NOT NULL;
+                    CREATE INDEX message_recipient ON message(recipient, mailbox_id);
+                    CREATE INDEX message_claimed ON message(state) WHERE state = 'claimed';
+                    CREATE TABLE event (
+                      id INTEGER PRIMARY KEY,
+                      enrollment_id INTEGER REFERENCES enrollment(id),
+                      key TEXT NOT NULL UNIQUE,
+                      type TEXT NOT NULL,
+                      occurred_at INTEGER NOT NULL,
+                      recorded_at INTEGER NOT NULL,
+                      source TEXT NOT NULL,
+                      message_id TEXT,
+                      step INTEGER,
+                      steps_total INTEGER,
+                      bounce_class TEXT,
+                      detail TEXT,
+                      raw TEXT
+                    );
+                    CREATE INDEX event_enrollment ON event(enrollment_id, occurred_at);
+                    CREATE TABLE suppression (
+                      email TEXT PRIMARY KEY,
+                      reason TEXT NOT NULL,
+                      detail TEXT,
+                      created_at INTEGER NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+import SeqbridgeCore
+import SeqbridgeStore
+
+extension SQLiteStore {
+    public func statusCounts(sequence: String?) async throws -> [StatusCount] {
+        try await writer.read { db in
+            if let sequence { _ = try Self.sequenceID(named: sequence, requireConnected: false, in: db) }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.name AS sequence, e.status, e.reason, COUNT(*) AS count
+                    FROM enrollment e JOIN sequence s ON s.id = e.sequence_id
+                    WHERE ?1 IS NULL OR s.name = ?1
+                    GROUP BY s.name, e.status, e.reason ORDER BY s.name, e.status, e.reason
+                    """, arguments: [sequence]
+            ).map { row in
+                StatusCount(
+                    sequence: row["sequence"], status: Status(rawValue: row["status"]) ?? .error,
+                    reason: (row["reason"] as String?).flatMap(Reason.init(rawValue:)), count: row["count"])
+            }
+        }
+    }
+
+    static let exportSelect = """
+        SELECT i.email, i.name, s.name AS sequence, e.status, e.reason, e.steps_sent,
+          (SELECT COUNT(*) FROM step st WHERE st.sequence_id = e.sequence_id) AS steps_total,
+          e.enrolled_at, e.last_sent_at, e.next_send_at, e.status_changed_at, e.detail
+        FROM enrollment e
+        JOIN influencer i ON i.id = e.influencer_id
+        JOIN sequence s ON s.id = e.sequence_id
+        """
+
+    static func exportRow(_ row: Row) -> ExportRow {
+        let status = Status(rawValue: row["status"]) ?? .error
+        return ExportRow(
+            email: row["email"], name: row["name"], sequence: row["sequence"], status: status,
+            reason: (row["reason"] as String?).flatMap(Reason.init(rawValue:)), stepsSent: row["steps_sent"],
+            stepsTotal: row["steps_total"], enrolledAt: Timestamp(millisecondsSinceEpoch: row["enrolled_at"]),
+            lastSentAt: row.timestamp("last_sent_at"), nextSendAt: row.timestamp("next_send_at"),
+            finishedAt: status.isActive ? nil : row.timestamp("status_changed_at"), detail: row["detail"])
+    }
+
+    public func exportRows(_ filter: ExportFilter, _ emit: @Sendable (ExportRow) throws -> Void) async throws {
+        try await writer.read { db in
+            if let sequence = filter.sequence {
+                _ = try Self.sequenceID(named: sequence, requireConnected: false, in: db)
+            }
+            let rows = try Row.fetchCursor(
+                db,
+                sql: Self.exportSelect + """
+                     WHERE (?1 IS NULL OR s.name = ?1) AND (?2 IS NULL OR e.status = ?2)
+                    ORDER BY e.id
+                    """, arguments: [filter.sequence, filter.status?.rawValue])
+            while let row = try rows.next() { try emit(Self.exportRow(row)) }
+        }
+    }
+
+    public func unconfirmedCount() async throws -> Int {
+        try await writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE state = 'claimed'") ?? 0
+        }
+    }
+
+    public func history(email: String) async throws -> InfluencerHistory? {
+        try await writer.read { db in
+            guard
+                let influencerRow = try Row.fetchOne(
+                    db, sql: "SELECT * FROM influencer WHERE email = ?", arguments: [email])
+            else { return nil }
+            let influencerID: Int64 = influencerRow["id"]
+            let enrollments = try Row.fetchAll(
+                db,
+                sql: Self.exportSelect.replacingOccurrences(
+                    of: "SELECT i.email,",
+                    with: "SELECT e.id AS enrollment_id, e.token, e.retry_after, m.name AS mailbox, m.state AS mailbox_state, i.email,"
+                )
+                    + " JOIN mailbox m ON m.id = s.mailbox_id WHERE e.influencer_id = ? ORDER BY e.enrolled_at, e.id",
+                arguments: [influencerID]
+            ).map { row in
+                let enrollmentID: Int64 = row["enrollment_id"]
+                let events = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM event WHERE enrollment_id = ? ORDER BY occurred_at, id
+                        """, arguments: [enrollmentID]
+                ).compactMap { event -> EventRecord? in
+                    guard let type = EventType(rawValue: event["type"]) else { return nil }
+                    return EventRecord(
+                        key: event["key"], type: type, at: Timestamp(millisecondsSinceEpoch: event["occurred_at"]),
+                        recordedAt: Timestamp(millisecondsSinceEpoch: event["recorded_at"]), source: event["source"],
+                        messageID: event["message_id"], step: event["step"], stepsTotal: event["steps_total"],
+                        bounceClass: (event["bounce_class"] as String?).flatMap(BounceClass.init(rawValue:)),
+                        detail: event["detail"])
+                }
+                let messages = try Row.fetchAll(
+                    db, sql: "SELECT * FROM message WHERE enrollment_id = ? ORDER BY step", arguments: [enrollmentID]
+                ).map { message in
+                    MessageRecord(
+                        step: message["step"], messageID: message["message_id"], recipient: message["recipient"],
+                        state: MessageRecord.State(rawValue: message["state"]) ?? .claimed,
+                        claimedAt: Timestamp(millisecondsSinceEpoch: message["claimed_at"]),
+                        sentAt: message.timestamp("sent_at"), providerMessageID: message["provider_message_id"])
+                }
+                return EnrollmentHistory(
+                    token: row["token"], row: Self.exportRow(row), mailbox: row["mailbox"],
+                    mailboxState: MailboxState(rawValue: row["mailbox_state"]) ?? .disconnected,
+                    retryAfter: row.timestamp("retry_after"), events: events, messages: messages)
+            }
+            let decoder = JSONDecoder()
+            return InfluencerHistory(
+                influencer: try Self.influencer(from: influencerRow, decoder: decoder),
+                suppressed: try Self.suppression(email: email, in: db), enrollments: enrollments)
+        }
+    }
+}

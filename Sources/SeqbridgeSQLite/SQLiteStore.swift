@@ -1,0 +1,53 @@
+import Foundation
+import GRDB
+import SeqbridgeCore
+import SeqbridgeStore
+
+/// The embedded default store: one SQLite file in WAL mode, written with
+/// `synchronous = FULL` so a committed transaction survives a crash.
+public final class SQLiteStore: Store {
+    let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database at `path` and brings its schema
+    /// up to date. `:memory:` gives a private in-memory database.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        if path == ":memory:" {
+            writer = try DatabaseQueue(configuration: configuration)
+        } else {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            guard FileManager.default.fileExists(atPath: directory) else {
+                throw StoreError.unavailable("the folder \(directory) for \(path) does not exist")
+            }
+            writer = try DatabasePool(path: path, configuration: configuration)
+        }
+        let migrator = Self.migrator
+        let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
+        if superseded {
+            let applied = try writer.read { db in try migrator.appliedIdentifiers(db) }
+            throw StoreError.newerSchema(found: applied.count, known: migrator.migrations.count)
+        }
+        try migrator.migrate(writer)
+    }
+
+    public func ping() async throws {
+        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+}
+
+extension Timestamp {
+    init?(_ value: Int64?) {
+        guard let value else { return nil }
+        self.init(millisecondsSinceEpoch: value)
+    }
+}
+
+extension Row {
+    func timestamp(_ column: String) -> Timestamp? {
+        Timestamp(self[column] as Int64?)
+    }
+}

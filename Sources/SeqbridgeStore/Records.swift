@@ -1,0 +1,426 @@
+import SeqbridgeCore
+
+/// Whether a mailbox may send.
+public enum MailboxState: String, Sendable, Hashable, Codable {
+    case connected
+    case disconnected
+}
+
+/// A sending integration as the operator configured it.
+public struct MailboxDefinition: Sendable, Hashable {
+    public var name: String
+    public var fromName: String?
+    public var fromAddress: EmailAddress
+    /// Where messages go, e.g. `file://outbox`.
+    public var transport: String
+
+    public init(name: String, fromName: String?, fromAddress: EmailAddress, transport: String) {
+        self.name = name
+        self.fromName = fromName
+        self.fromAddress = fromAddress
+        self.transport = transport
+    }
+}
+
+public struct MailboxRecord: Sendable, Hashable {
+    public var id: Int64
+    public var definition: MailboxDefinition
+    public var state: MailboxState
+    public var stateDetail: String?
+    public var stateChangedAt: Timestamp?
+
+    public init(
+        id: Int64, definition: MailboxDefinition, state: MailboxState, stateDetail: String?,
+        stateChangedAt: Timestamp?
+    ) {
+        self.id = id
+        self.definition = definition
+        self.state = state
+        self.stateDetail = stateDetail
+        self.stateChangedAt = stateChangedAt
+    }
+}
+
+/// One step of a sequence: wait, then send these templates.
+public struct StepDefinition: Sendable, Hashable {
+    public var wait: WaitDuration
+    public var subject: String
+    public var body: String
+
+    public init(wait: WaitDuration, subject: String, body: String) {
+        self.wait = wait
+        self.subject = subject
+        self.body = body
+    }
+}
+
+public struct SequenceDefinition: Sendable, Hashable {
+    public var name: String
+    public var mailbox: String
+    public var steps: [StepDefinition]
+
+    public init(name: String, mailbox: String, steps: [StepDefinition]) {
+        self.name = name
+        self.mailbox = mailbox
+        self.steps = steps
+    }
+}
+
+public enum SequenceApplyResult: String, Sendable, Hashable {
+    case created
+    case updated
+    case unchanged
+}
+
+public struct SequenceSummary: Sendable, Hashable {
+    public var name: String
+    public var mailbox: String
+    public var steps: [StepDefinition]
+    public var enrollments: Int
+    public var active: Int
+
+    public init(name: String, mailbox: String, steps: [StepDefinition], enrollments: Int, active: Int) {
+        self.name = name
+        self.mailbox = mailbox
+        self.steps = steps
+        self.enrollments = enrollments
+        self.active = active
+    }
+}
+
+/// What we know about an influencer; every field but the address is optional.
+public struct InfluencerFields: Sendable, Hashable, Codable {
+    public var email: String
+    public var name: String?
+    public var firstName: String?
+    public var lastName: String?
+    public var handle: String?
+    public var platform: String?
+    public var followers: Int64?
+    /// Any other CSV column, usable in templates.
+    public var attributes: [String: String]
+
+    public init(
+        email: String, name: String? = nil, firstName: String? = nil, lastName: String? = nil,
+        handle: String? = nil, platform: String? = nil, followers: Int64? = nil,
+        attributes: [String: String] = [:]
+    ) {
+        self.email = email
+        self.name = name
+        self.firstName = firstName
+        self.lastName = lastName
+        self.handle = handle
+        self.platform = platform
+        self.followers = followers
+        self.attributes = attributes
+    }
+
+    /// The values templates can name, known fields first and attributes after.
+    public var templateValues: [String: String] {
+        var values = attributes
+        values["email"] = email
+        if let name { values["name"] = name }
+        if let firstName { values["first_name"] = firstName }
+        if let lastName { values["last_name"] = lastName }
+        if let handle { values["handle"] = handle }
+        if let platform { values["platform"] = platform }
+        if let followers { values["followers"] = String(followers) }
+        if values["first_name"] == nil, let name,
+            let first = name.split(separator: " ").first.map(String.init), !first.isEmpty
+        {
+            values["first_name"] = first
+        }
+        return values
+    }
+}
+
+/// One scheduled step ready to render: everything the scheduler needs in one read.
+public struct DueStep: Sendable, Hashable {
+    public var enrollmentID: Int64
+    public var token: String
+    public var sequence: String
+    /// 1-based number of the step to send.
+    public var step: Int
+    public var stepsTotal: Int
+    public var dueAt: Timestamp
+    public var influencer: InfluencerFields
+    public var template: StepDefinition
+    public var mailbox: MailboxRecord
+
+    public init(
+        enrollmentID: Int64, token: String, sequence: String, step: Int, stepsTotal: Int, dueAt: Timestamp,
+        influencer: InfluencerFields, template: StepDefinition, mailbox: MailboxRecord
+    ) {
+        self.enrollmentID = enrollmentID
+        self.token = token
+        self.sequence = sequence
+        self.step = step
+        self.stepsTotal = stepsTotal
+        self.dueAt = dueAt
+        self.influencer = influencer
+        self.template = template
+        self.mailbox = mailbox
+    }
+
+    /// Where the next page of due steps starts.
+    public var cursor: DueCursor { DueCursor(dueAt: dueAt, enrollmentID: enrollmentID) }
+}
+
+public struct DueCursor: Sendable, Hashable {
+    public var dueAt: Timestamp
+    public var enrollmentID: Int64
+
+    public init(dueAt: Timestamp, enrollmentID: Int64) {
+        self.dueAt = dueAt
+        self.enrollmentID = enrollmentID
+    }
+}
+
+/// The scheduler's request to take a step for sending.
+public struct ClaimRequest: Sendable, Hashable {
+    public var enrollmentID: Int64
+    public var step: Int
+    public var messageID: String
+    public var recipient: String
+
+    public init(enrollmentID: Int64, step: Int, messageID: String, recipient: String) {
+        self.enrollmentID = enrollmentID
+        self.step = step
+        self.messageID = messageID
+        self.recipient = recipient
+    }
+}
+
+/// What the transport said about one claimed message.
+public enum SendResult: Sendable, Hashable {
+    /// Accepted for delivery; the provider's own id when it gives one.
+    case sent(providerMessageID: String?)
+    /// Not sent this time; try again at `retryAt`. The claim is released.
+    case deferred(detail: String, retryAt: Timestamp)
+    /// The receiving side refused this recipient for good.
+    case bounced(detail: String, bounceClass: BounceClass)
+}
+
+public struct SendReport: Sendable, Hashable {
+    public var messageID: String
+    public var result: SendResult
+
+    public init(messageID: String, result: SendResult) {
+        self.messageID = messageID
+        self.result = result
+    }
+}
+
+/// A step that could not be rendered, e.g. a template naming a field the influencer lacks.
+public struct RenderFailure: Sendable, Hashable {
+    public var enrollmentID: Int64
+    public var step: Int
+    public var detail: String
+
+    public init(enrollmentID: Int64, step: Int, detail: String) {
+        self.enrollmentID = enrollmentID
+        self.step = step
+        self.detail = detail
+    }
+}
+
+public struct StatusCount: Sendable, Hashable, Codable {
+    public var sequence: String
+    public var status: Status
+    public var reason: Reason?
+    public var count: Int
+
+    public init(sequence: String, status: Status, reason: Reason?, count: Int) {
+        self.sequence = sequence
+        self.status = status
+        self.reason = reason
+        self.count = count
+    }
+}
+
+/// One row of the status report, in the SPEC's column order.
+public struct ExportRow: Sendable, Hashable {
+    public var email: String
+    public var name: String?
+    public var sequence: String
+    public var status: Status
+    public var reason: Reason?
+    public var stepsSent: Int
+    public var stepsTotal: Int
+    public var enrolledAt: Timestamp
+    public var lastSentAt: Timestamp?
+    public var nextSendAt: Timestamp?
+    public var finishedAt: Timestamp?
+    public var detail: String?
+
+    public init(
+        email: String, name: String?, sequence: String, status: Status, reason: Reason?, stepsSent: Int,
+        stepsTotal: Int, enrolledAt: Timestamp, lastSentAt: Timestamp?, nextSendAt: Timestamp?,
+        finishedAt: Timestamp?, detail: String?
+    ) {
+        self.email = email
+        self.name = name
+        self.sequence = sequence
+        self.status = status
+        self.reason = reason
+        self.stepsSent = stepsSent
+        self.stepsTotal = stepsTotal
+        self.enrolledAt = enrolledAt
+        self.lastSentAt = lastSentAt
+        self.nextSendAt = nextSendAt
+        self.finishedAt = finishedAt
+        self.detail = detail
+    }
+}
+
+public struct ExportFilter: Sendable, Hashable {
+    public var sequence: String?
+    public var status: Status?
+
+    public init(sequence: String? = nil, status: Status? = nil) {
+        self.sequence = sequence
+        self.status = status
+    }
+}
+
+/// One stored event, as `show` prints it.
+public struct EventRecord: Sendable, Hashable {
+    public var key: String
+    public var type: EventType
+    public var at: Timestamp
+    public var recordedAt: Timestamp
+    public var source: String
+    public var messageID: String?
+    public var step: Int?
+    public var stepsTotal: Int?
+    public var bounceClass: BounceClass?
+    public var detail: String?
+
+    public init(
+        key: String, type: EventType, at: Timestamp, recordedAt: Timestamp, source: String, messageID: String?,
+        step: Int?, stepsTotal: Int?, bounceClass: BounceClass?, detail: String?
+    ) {
+        self.key = key
+        self.type = type
+        self.at = at
+        self.recordedAt = recordedAt
+        self.source = source
+        self.messageID = messageID
+        self.step = step
+        self.stepsTotal = stepsTotal
+        self.bounceClass = bounceClass
+        self.detail = detail
+    }
+
+    /// The part the status rules read.
+    public var coreEvent: Event {
+        Event(
+            key: key, type: type, at: at, messageID: messageID, step: step, stepsTotal: stepsTotal,
+            bounceClass: bounceClass)
+    }
+}
+
+/// A message we claimed or sent.
+public struct MessageRecord: Sendable, Hashable {
+    public enum State: String, Sendable, Hashable {
+        /// Taken for sending; the transport's answer was never recorded.
+        case claimed
+        case sent
+        case bounced
+    }
+
+    public var step: Int
+    public var messageID: String
+    public var recipient: String
+    public var state: State
+    public var claimedAt: Timestamp
+    public var sentAt: Timestamp?
+    public var providerMessageID: String?
+
+    public init(
+        step: Int, messageID: String, recipient: String, state: State, claimedAt: Timestamp, sentAt: Timestamp?,
+        providerMessageID: String?
+    ) {
+        self.step = step
+        self.messageID = messageID
+        self.recipient = recipient
+        self.state = state
+        self.claimedAt = claimedAt
+        self.sentAt = sentAt
+        self.providerMessageID = providerMessageID
+    }
+}
+
+/// Everything about one enrollment, for `show`.
+public struct EnrollmentHistory: Sendable, Hashable {
+    public var token: String
+    public var row: ExportRow
+    public var mailbox: String
+    public var mailboxState: MailboxState
+    public var retryAfter: Timestamp?
+    public var events: [EventRecord]
+    public var messages: [MessageRecord]
+
+    public init(
+        token: String, row: ExportRow, mailbox: String, mailboxState: MailboxState, retryAfter: Timestamp?,
+        events: [EventRecord], messages: [MessageRecord]
+    ) {
+        self.token = token
+        self.row = row
+        self.mailbox = mailbox
+        self.mailboxState = mailboxState
+        self.retryAfter = retryAfter
+        self.events = events
+        self.messages = messages
+    }
+}
+
+public struct InfluencerHistory: Sendable, Hashable {
+    public var influencer: InfluencerFields
+    public var suppressed: SuppressionReason?
+    public var enrollments: [EnrollmentHistory]
+
+    public init(influencer: InfluencerFields, suppressed: SuppressionReason?, enrollments: [EnrollmentHistory]) {
+        self.influencer = influencer
+        self.suppressed = suppressed
+        self.enrollments = enrollments
+    }
+}
+
+public struct SuppressionEntry: Sendable, Hashable {
+    public var email: String
+    public var reason: SuppressionReason
+    public var detail: String?
+    public var createdAt: Timestamp
+
+    public init(email: String, reason: SuppressionReason, detail: String?, createdAt: Timestamp) {
+        self.email = email
+        self.reason = reason
+        self.detail = detail
+        self.createdAt = createdAt
+    }
+}
+
+public struct BulkReenrollResult: Sendable, Hashable {
+    public var reenrolled: Int
+    /// Addresses left alone, each with why.
+    public var skipped: [(email: String, why: String)]
+
+    public init(reenrolled: Int, skipped: [(email: String, why: String)]) {
+        self.reenrolled = reenrolled
+        self.skipped = skipped
+    }
+
+    public static func == (lhs: BulkReenrollResult, rhs: BulkReenrollResult) -> Bool {
+        lhs.reenrolled == rhs.reenrolled && lhs.skipped.map(\.email) == rhs.skipped.map(\.email)
+            && lhs.skipped.map(\.why) == rhs.skipped.map(\.why)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(reenrolled)
+        for entry in skipped {
+            hasher.combine(entry.email)
+            hasher.combine(entry.why)
+        }
+    }
+}

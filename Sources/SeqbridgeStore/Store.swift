@@ -1,0 +1,61 @@
+import SeqbridgeCore
+
+/// The storage contract. Each method is one transaction: it either happens
+/// whole or not at all. The embedded SQLite store implements it; a PostgreSQL
+/// store for several instances will implement the same methods.
+public protocol Store: Sendable {
+    // Mailboxes
+    func addMailbox(_ mailbox: MailboxDefinition, now: Timestamp) async throws
+    func mailboxes() async throws -> [MailboxRecord]
+    /// Marks the mailbox disconnected and moves every scheduled and in-progress
+    /// enrollment of the sequences sending from it to `error(mailbox_disconnected)`.
+    /// Returns how many enrollments moved.
+    func disconnectMailbox(named name: String, detail: String, now: Timestamp) async throws -> Int
+    /// Marks the mailbox connected again. Revives no enrollment.
+    func reconnectMailbox(named name: String, now: Timestamp) async throws
+
+    // Sequences
+    func applySequence(_ sequence: SequenceDefinition, now: Timestamp) async throws -> SequenceApplyResult
+    func sequences() async throws -> [SequenceSummary]
+
+    // Influencers and enrollments
+    /// Creates the influencer if new (filling fields it lacks) and enrols it.
+    func enroll(
+        _ influencer: InfluencerFields, sequence: String, token: String, force: Bool, now: Timestamp
+    ) async throws
+    func unenroll(email: String, sequence: String, now: Timestamp) async throws
+    /// Unenrolls an `error` enrollment (if any) and enrols afresh, in one transaction.
+    func reenroll(email: String, sequence: String, token: String, force: Bool, now: Timestamp) async throws
+    /// `reenroll` for every enrollment of the sequence in `status`. Suppressed
+    /// addresses are left as they are and listed in the answer.
+    func reenrollAll(
+        sequence: String, status: Status, now: Timestamp, makeToken: @Sendable () -> String
+    ) async throws -> BulkReenrollResult
+    func changeEmail(from old: String, to new: String, now: Timestamp) async throws
+
+    // Suppression list
+    func suppress(email: String, reason: SuppressionReason, detail: String?, now: Timestamp) async throws
+    func unsuppress(email: String) async throws -> Bool
+    func suppressions() async throws -> [SuppressionEntry]
+
+    // Scheduler
+    /// Active enrollments whose next step is due at `now`, in due order, from
+    /// connected mailboxes, starting after `cursor`.
+    func dueSteps(now: Timestamp, after cursor: DueCursor?, limit: Int) async throws -> [DueStep]
+    /// Durably claims each step before it is handed to the transport. Steps
+    /// that are no longer due (unenrolled meanwhile, or claimed by another run)
+    /// are left out of the answer.
+    func claim(_ requests: [ClaimRequest], now: Timestamp) async throws -> [ClaimRequest]
+    /// Records what the transport said about claimed messages.
+    func recordSends(_ reports: [SendReport], now: Timestamp) async throws
+    func recordRenderFailures(_ failures: [RenderFailure], now: Timestamp) async throws
+
+    // Reading
+    func statusCounts(sequence: String?) async throws -> [StatusCount]
+    func history(email: String) async throws -> InfluencerHistory?
+    /// Streams the status report row by row; memory does not grow with the table.
+    func exportRows(_ filter: ExportFilter, _ row: @Sendable (ExportRow) throws -> Void) async throws
+    /// Messages claimed but never confirmed by the transport.
+    func unconfirmedCount() async throws -> Int
+    func ping() async throws
+}
