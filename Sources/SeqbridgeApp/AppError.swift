@@ -6,6 +6,7 @@ public enum AppError: Error, Equatable, Sendable, CustomStringConvertible {
     case unreadableFile(String, why: String)
     case badAddress(field: String, value: String, why: String)
     case badFrom(String)
+    case badField(field: String, value: String, why: String)
     case badTimestamp(option: String, value: String)
     case postgresNotAvailable
     case cannotWrite(String, why: String)
@@ -16,6 +17,7 @@ public enum AppError: Error, Equatable, Sendable, CustomStringConvertible {
             line.map { "\(file), line \($0): \(message)" } ?? "\(file): \(message)"
         case .unreadableFile(let file, let why): "Cannot read \(file): \(why)."
         case .badAddress(let field, let value, let why): "\(field) '\(value)' is not a usable address: \(why)."
+        case .badField(let field, let value, let why): "\(field) '\(value)' is not usable: \(why)."
         case .badFrom(let value):
             "--from '\(value)' is not an address; write it as \"Name <address@example.com>\" or address@example.com."
         case .badTimestamp(let option, let value):

@@ -35,7 +35,8 @@ public struct Engine: Sendable {
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
-            throw AppError.unreadableFile(file, why: FileManager.default.fileExists(atPath: file) ? "it is not UTF-8 text" : "no such file")
+            throw AppError.unreadableFile(
+                file, why: FileManager.default.fileExists(atPath: file) ? "it is not UTF-8 text" : "no such file")
         }
         let definition = try SequenceFile.parse(text, file: file)
         return (definition, try await store.applySequence(definition, now: now))
@@ -54,7 +55,9 @@ public struct Engine: Sendable {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let open = trimmed.lastIndex(of: "<"), trimmed.hasSuffix(">") {
             var name = trimmed[..<open].trimmingCharacters(in: .whitespaces)
-            if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 { name = String(name.dropFirst().dropLast()) }
+            if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 {
+                name = String(name.dropFirst().dropLast())
+            }
             guard let address = try? EmailAddress(String(trimmed[open...])) else { return nil }
             return (name.isEmpty ? nil : name, address)
         }
@@ -64,11 +67,28 @@ public struct Engine: Sendable {
 
     // MARK: Enrollments
 
-    public func enroll(email: String, sequence: String, name: String?, force: Bool, now: Timestamp) async throws {
+    /// Enrols one influencer; `fields` may hold the known fields by their
+    /// column names (`first_name`, `handle`, ...) and any other attribute.
+    public func enroll(
+        email: String, sequence: String, name: String?, fields: [String: String] = [:], force: Bool, now: Timestamp
+    ) async throws {
         let address = try Self.address(email, field: "EMAIL")
+        var influencer = InfluencerFields(email: address.value, name: name)
+        var attributes = fields
+        influencer.name = name ?? attributes.removeValue(forKey: "name")
+        influencer.firstName = attributes.removeValue(forKey: "first_name")
+        influencer.lastName = attributes.removeValue(forKey: "last_name")
+        influencer.handle = attributes.removeValue(forKey: "handle")
+        influencer.platform = attributes.removeValue(forKey: "platform")
+        if let followers = attributes.removeValue(forKey: "followers") {
+            guard let count = Int64(followers) else {
+                throw AppError.badField(field: "followers", value: followers, why: "it is not a whole number")
+            }
+            influencer.followers = count
+        }
+        influencer.attributes = attributes
         try await store.enroll(
-            InfluencerFields(email: address.value, name: name), sequence: sequence, token: ids.enrollmentToken(),
-            force: force, now: now)
+            influencer, sequence: sequence, token: ids.enrollmentToken(), force: force, now: now)
     }
 
     public func unenroll(email: String, sequence: String, now: Timestamp) async throws {
@@ -131,7 +151,8 @@ public struct Engine: Sendable {
             for step in due {
                 switch StepRenderer.render(step.template, for: step.influencer) {
                 case .failure(let problem):
-                    failures.append(RenderFailure(enrollmentID: step.enrollmentID, step: step.step, detail: "\(problem)"))
+                    failures.append(
+                        RenderFailure(enrollmentID: step.enrollmentID, step: step.step, detail: "\(problem)"))
                     report.renderFailures.append(
                         "\(step.influencer.email) in '\(step.sequence)', step \(step.step): \(problem)")
                 case .success(let rendered):
@@ -166,10 +187,12 @@ public struct Engine: Sendable {
                 }
                 switch await transport.send(message) {
                 case .accepted(let providerMessageID):
-                    reports.append(SendReport(messageID: request.messageID, result: .sent(providerMessageID: providerMessageID)))
+                    reports.append(
+                        SendReport(messageID: request.messageID, result: .sent(providerMessageID: providerMessageID)))
                     report.sent += 1
                 case .temporaryFailure(let detail):
-                    logger.warning("send deferred", metadata: ["message_id": "\(request.messageID)", "detail": "\(detail)"])
+                    logger.warning(
+                        "send deferred", metadata: ["message_id": "\(request.messageID)", "detail": "\(detail)"])
                     reports.append(
                         SendReport(
                             messageID: request.messageID,
@@ -177,7 +200,8 @@ public struct Engine: Sendable {
                     report.deferred += 1
                 case .recipientRejected(let detail, let bounceClass):
                     reports.append(
-                        SendReport(messageID: request.messageID, result: .bounced(detail: detail, bounceClass: bounceClass)))
+                        SendReport(
+                            messageID: request.messageID, result: .bounced(detail: detail, bounceClass: bounceClass)))
                     report.bounced += 1
                 }
             }

@@ -216,7 +216,9 @@ public enum Presenting {
     // MARK: lists
 
     public static func sequencesText(_ sequences: [SequenceSummary]) -> String {
-        guard !sequences.isEmpty else { return "No sequences yet; add one with `seqbridge sequence apply FILE.yaml`.\n" }
+        guard !sequences.isEmpty else {
+            return "No sequences yet; add one with `seqbridge sequence apply FILE.yaml`.\n"
+        }
         var lines = [pad("SEQUENCE", 24) + pad("MAILBOX", 16) + pad("STEPS", 8) + pad("ACTIVE", 8) + "ENROLLMENTS"]
         for sequence in sequences {
             let waits = sequence.steps.map { $0.wait.description }.joined(separator: ", ")

@@ -52,7 +52,8 @@ public enum SequenceFile {
             do {
                 wait = try WaitDuration(parsing: waitText)
             } catch {
-                throw fail(step["wait"], "\(label) wait '\(waitText)' is not a duration; write it like 30m, 1h, 3d or 1w")
+                throw fail(
+                    step["wait"], "\(label) wait '\(waitText)' is not a duration; write it like 30m, 1h, 3d or 1w")
             }
             let subject = try requiredString(step["subject"], "\(label) subject", in: stepNode)
             let body = try requiredString(step["body"], "\(label) body", in: stepNode)

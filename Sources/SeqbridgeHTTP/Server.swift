@@ -27,7 +27,8 @@ public func buildRouter(engine: Engine) -> Router<BasicRequestContext> {
             try await engine.store.ping()
             return jsonResponse(.ok, #"{"status":"ok"}"#)
         } catch {
-            return jsonResponse(.serviceUnavailable, #"{"status":"unavailable","reason":\#(Report.jsonString("\(error)"))}"#)
+            return jsonResponse(
+                .serviceUnavailable, #"{"status":"unavailable","reason":\#(Report.jsonString("\(error)"))}"#)
         }
     }
     return router

@@ -170,7 +170,8 @@ extension SQLiteStore {
                   last_name = coalesce(last_name, excluded.last_name),
                   handle = coalesce(handle, excluded.handle),
                   platform = coalesce(platform, excluded.platform),
-                  followers = coalesce(followers, excluded.followers)
+                  followers = coalesce(followers, excluded.followers),
+                  attributes = json_patch(excluded.attributes, attributes)
                 """
         ).execute(arguments: [
             fields.email, fields.name, fields.firstName, fields.lastName, fields.handle, fields.platform,

@@ -74,7 +74,8 @@ extension SQLiteStore {
                 db,
                 sql: Self.exportSelect.replacingOccurrences(
                     of: "SELECT i.email,",
-                    with: "SELECT e.id AS enrollment_id, e.token, e.retry_after, m.name AS mailbox, m.state AS mailbox_state, i.email,"
+                    with:
+                        "SELECT e.id AS enrollment_id, e.token, e.retry_after, m.name AS mailbox, m.state AS mailbox_state, i.email,"
                 )
                     + " JOIN mailbox m ON m.id = s.mailbox_id WHERE e.influencer_id = ? ORDER BY e.enrolled_at, e.id",
                 arguments: [influencerID]

@@ -21,12 +21,13 @@ extension SQLiteStore {
             let current = try Self.steps(sequenceID: sequenceID, in: db)
             if current == sequence.steps, existing["mailbox_id"] == mailboxID { return .unchanged }
             if sequence.steps.count < current.count {
-                let stuck = try Int.fetchOne(
-                    db,
-                    sql: """
-                        SELECT COUNT(*) FROM enrollment
-                        WHERE sequence_id = ? AND status IN ('scheduled', 'in_progress') AND steps_sent >= ?
-                        """, arguments: [sequenceID, sequence.steps.count]) ?? 0
+                let stuck =
+                    try Int.fetchOne(
+                        db,
+                        sql: """
+                            SELECT COUNT(*) FROM enrollment
+                            WHERE sequence_id = ? AND status IN ('scheduled', 'in_progress') AND steps_sent >= ?
+                            """, arguments: [sequenceID, sequence.steps.count]) ?? 0
                 if stuck > 0 {
                     throw StoreError.stepsRemovedWhileActive(
                         sequence: sequence.name, active: stuck, steps: sequence.steps.count)

@@ -117,11 +117,23 @@ struct Enroll: AsyncParsableCommand {
     @Argument(help: "The influencer's address.") var email: String
     @Option(help: "The sequence.") var sequence: String
     @Option(help: "The influencer's name, if new.") var name: String?
+    @Option(
+        name: .customLong("field"),
+        help:
+            "A field for templates, as KEY=VALUE (first_name, handle, platform, followers or any attribute); repeatable."
+    ) var fields: [String] = []
     @Flag(help: "Enrol even if the address is on the suppression list.") var force = false
 
     func run() async throws {
+        var values: [String: String] = [:]
+        for field in fields {
+            guard let equals = field.firstIndex(of: "="), equals != field.startIndex else {
+                throw ValidationError("--field '\(field)' must be written KEY=VALUE.")
+            }
+            values[String(field[..<equals])] = String(field[field.index(after: equals)...])
+        }
         try await global.engine().enroll(
-            email: email, sequence: sequence, name: name, force: force, now: global.timestamp())
+            email: email, sequence: sequence, name: name, fields: values, force: force, now: global.timestamp())
         print("Enrolled \(email) in '\(sequence)' (Scheduled).")
     }
 }
@@ -186,7 +198,8 @@ struct InfluencerCommand: AsyncParsableCommand {
 
 struct SuppressionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "suppression", abstract: "Addresses never to enrol.", subcommands: [Add.self, List.self, Remove.self])
+        commandName: "suppression", abstract: "Addresses never to enrol.",
+        subcommands: [Add.self, List.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Put an address on the suppression list.")

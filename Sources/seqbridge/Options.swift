@@ -44,4 +44,3 @@ extension ReportFormat: ExpressibleByArgument {}
 func printErr(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
-

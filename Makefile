@@ -1,0 +1,47 @@
+# seqbridge: `make run` serves on the embedded SQLite default, `make test` runs every test.
+SWIFT ?= swift
+DATABASE ?= ./seqbridge.sqlite
+PORT ?= 8080
+APT_PACKAGES = libsqlite3-dev libxml2-dev sqlite3
+
+.PHONY: all deps build run test bench fmt lint clean
+
+all: build
+
+# Installs the system libraries the build links against, when they are missing and apt can.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Please install:$$missing"; exit 1; fi; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+# The service on the embedded default database, with the scheduler running.
+run: build
+	$(SWIFT) run seqbridge serve --database $(DATABASE) --port $(PORT)
+
+# Unit, store, HTTP and end-to-end tests (the end-to-end ones drive the built binary).
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# Benchmarks in release mode; each prints its figures and the ratio to a baseline run beside it.
+bench: deps
+	$(SWIFT) build -c release --product seqbridge
+	$(SWIFT) build -c release --product seqbridge-bench
+	.build/release/seqbridge-bench --seqbridge .build/release/seqbridge
+
+fmt:
+	$(SWIFT) format --in-place --recursive --parallel Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
+
+clean:
+	rm -rf .build
