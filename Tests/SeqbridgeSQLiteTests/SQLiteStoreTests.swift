@@ -1,0 +1,278 @@
+import Foundation
+import GRDB
+import SeqbridgeCore
+import SeqbridgeStore
+import Testing
+
+@testable import SeqbridgeSQLite
+
+/// A fresh database file in its own temporary folder.
+struct TemporaryDatabase {
+    let folder: URL
+    let path: String
+    let store: SQLiteStore
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqbridge-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        path = folder.appendingPathComponent("test.sqlite").path
+        store = try SQLiteStore(path: path)
+    }
+}
+
+func at(_ text: String) -> Timestamp { Timestamp(iso8601: text)! }
+
+extension SQLiteStore {
+    /// A mailbox `outreach` and a sequence `launch` with the given waits.
+    func seed(waits: [Int64] = [3600, 86_400, 86_400], sequence: String = "launch") async throws {
+        if try await mailboxes().isEmpty {
+            try await addMailbox(
+                MailboxDefinition(
+                    name: "outreach", fromName: "Maya", fromAddress: try EmailAddress("maya@brand.example"),
+                    transport: "file://outbox"), now: at("2026-11-01T00:00:00Z"))
+        }
+        _ = try await applySequence(
+            SequenceDefinition(
+                name: sequence, mailbox: "outreach",
+                steps: waits.enumerated().map {
+                    StepDefinition(wait: WaitDuration(seconds: $1), subject: "S\($0 + 1)", body: "B\($0 + 1)")
+                }), now: at("2026-11-01T00:00:00Z"))
+    }
+
+    /// Claims and confirms every step due at `now`, like the scheduler with a transport that accepts all.
+    @discardableResult
+    func sendDue(now: Timestamp) async throws -> [DueStep] {
+        let due = try await dueSteps(now: now, after: nil, limit: 1000)
+        let claimed = try await claim(
+            due.map {
+                ClaimRequest(
+                    enrollmentID: $0.enrollmentID, step: $0.step, messageID: "m\($0.enrollmentID).\($0.step)@brand.example",
+                    recipient: $0.influencer.email)
+            }, now: now)
+        try await recordSends(claimed.map { SendReport(messageID: $0.messageID, result: .sent(providerMessageID: nil)) }, now: now)
+        return due
+    }
+
+    func row(_ email: String, _ sequence: String = "launch") async throws -> ExportRow? {
+        try await history(email: email)?.enrollments.last { $0.row.sequence == sequence }?.row
+    }
+}
+
+@Suite("SQLite store")
+struct SQLiteStoreTests {
+    @Test func usesWALAndMigratesOnce() throws {
+        let database = try TemporaryDatabase()
+        let mode = try database.store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let applied = try database.store.writer.read { db in try SQLiteStore.migrator.appliedIdentifiers(db) }
+        #expect(applied == ["0001-initial"])
+        // Opening again finds the schema current and changes nothing.
+        _ = try SQLiteStore(path: database.path)
+    }
+
+    @Test func refusesADatabaseFromANewerVersion() throws {
+        let database = try TemporaryDatabase()
+        try database.store.writer.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999-future')")
+        }
+        #expect(throws: StoreError.newerSchema(found: 2, known: 1)) { try SQLiteStore(path: database.path) }
+    }
+
+    @Test func enrolWaitsThenSendsInOrder() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed()
+        try await store.enroll(
+            InfluencerFields(email: "ana@example.com", name: "Ana"), sequence: "launch", token: "t1", force: false,
+            now: at("2026-11-02T09:00:00Z"))
+        #expect(try await store.sendDue(now: at("2026-11-02T09:59:59Z")).isEmpty)
+        #expect(try await store.row("ana@example.com")?.status == .scheduled)
+        #expect(try await store.row("ana@example.com")?.nextSendAt == at("2026-11-02T10:00:00Z"))
+
+        #expect(try await store.sendDue(now: at("2026-11-02T10:00:00Z")).count == 1)
+        let row = try #require(try await store.row("ana@example.com"))
+        #expect(row.status == .inProgress)
+        #expect(row.stepsSent == 1)
+        #expect(row.nextSendAt == at("2026-11-03T10:00:00Z"))
+
+        try await store.sendDue(now: at("2026-11-03T10:00:00Z"))
+        try await store.sendDue(now: at("2026-11-04T10:00:00Z"))
+        let done = try #require(try await store.row("ana@example.com"))
+        #expect(done.status == .finished)
+        #expect(done.reason == .completed)
+        #expect(done.finishedAt == at("2026-11-04T10:00:00Z"))
+        #expect(done.nextSendAt == nil)
+    }
+
+    @Test func aStepIsClaimedOnlyOnce() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed(waits: [0, 60])
+        try await store.enroll(
+            InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t1", force: false,
+            now: at("2026-11-02T09:00:00Z"))
+        let due = try await store.dueSteps(now: at("2026-11-02T09:00:00Z"), after: nil, limit: 10)
+        let request = ClaimRequest(enrollmentID: due[0].enrollmentID, step: 1, messageID: "a@x.example", recipient: "ana@example.com")
+        let other = ClaimRequest(enrollmentID: due[0].enrollmentID, step: 1, messageID: "b@x.example", recipient: "ana@example.com")
+        #expect(try await store.claim([request], now: at("2026-11-02T09:00:00Z")).count == 1)
+        // A second run (or a restart after a crash) cannot claim the same step again.
+        #expect(try await store.claim([other], now: at("2026-11-02T09:00:01Z")).isEmpty)
+        #expect(try await store.dueSteps(now: at("2026-11-03T00:00:00Z"), after: nil, limit: 10).isEmpty)
+        #expect(try await store.unconfirmedCount() == 1)
+        let history = try #require(try await store.history(email: "ana@example.com"))
+        #expect(history.enrollments[0].messages.map(\.state) == [.claimed])
+    }
+
+    @Test func deferredSendReleasesTheClaimAndRetriesLater() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed(waits: [0, 60])
+        try await store.enroll(
+            InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t1", force: false,
+            now: at("2026-11-02T09:00:00Z"))
+        let due = try await store.dueSteps(now: at("2026-11-02T09:00:00Z"), after: nil, limit: 10)
+        let request = ClaimRequest(enrollmentID: due[0].enrollmentID, step: 1, messageID: "a@x.example", recipient: "ana@example.com")
+        _ = try await store.claim([request], now: at("2026-11-02T09:00:00Z"))
+        try await store.recordSends(
+            [SendReport(messageID: "a@x.example", result: .deferred(detail: "disk full", retryAt: at("2026-11-02T09:05:00Z")))],
+            now: at("2026-11-02T09:00:00Z"))
+        #expect(try await store.unconfirmedCount() == 0)
+        #expect(try await store.row("ana@example.com")?.status == .scheduled)
+        #expect(try await store.dueSteps(now: at("2026-11-02T09:04:59Z"), after: nil, limit: 10).isEmpty)
+        #expect(try await store.sendDue(now: at("2026-11-02T09:05:00Z")).count == 1)
+        #expect(try await store.row("ana@example.com")?.status == .inProgress)
+    }
+
+    @Test func synchronousBounceIsAnErrorAndSuppressesHardBounces() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed(waits: [0, 60])
+        try await store.enroll(
+            InfluencerFields(email: "gone@example.com"), sequence: "launch", token: "t1", force: false,
+            now: at("2026-11-02T09:00:00Z"))
+        let due = try await store.dueSteps(now: at("2026-11-02T09:00:00Z"), after: nil, limit: 10)
+        _ = try await store.claim(
+            [ClaimRequest(enrollmentID: due[0].enrollmentID, step: 1, messageID: "a@x.example", recipient: "gone@example.com")],
+            now: at("2026-11-02T09:00:00Z"))
+        try await store.recordSends(
+            [SendReport(messageID: "a@x.example", result: .bounced(detail: "550 5.1.1 user unknown", bounceClass: .hard))],
+            now: at("2026-11-02T09:00:00Z"))
+        let row = try #require(try await store.row("gone@example.com"))
+        #expect(row.status == .error)
+        #expect(row.reason == .bounced)
+        #expect(row.detail == "550 5.1.1 user unknown")
+        #expect(try await store.suppressions().map(\.email) == ["gone@example.com"])
+    }
+
+    @Test func reEnrolmentRules() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed(waits: [0, 60])
+        let now = at("2026-11-02T09:00:00Z")
+        try await store.enroll(InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t1", force: false, now: now)
+        await #expect(throws: StoreError.alreadyEnrolled(email: "ana@example.com", sequence: "launch", status: "Scheduled")) {
+            try await store.enroll(InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t2", force: false, now: now)
+        }
+        _ = try await store.disconnectMailbox(named: "outreach", detail: "token revoked", now: now)
+        #expect(try await store.row("ana@example.com")?.reason == .mailboxDisconnected)
+        #expect(try await store.row("ana@example.com")?.detail == "token revoked")
+        try await store.reconnectMailbox(named: "outreach", now: now)
+        // Reconnecting revives nothing.
+        #expect(try await store.row("ana@example.com")?.status == .error)
+        await #expect(throws: StoreError.errorEnrollmentExists(email: "ana@example.com", sequence: "launch")) {
+            try await store.enroll(InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t2", force: false, now: now)
+        }
+        try await store.reenroll(email: "ana@example.com", sequence: "launch", token: "t3", force: false, now: now)
+        let history = try #require(try await store.history(email: "ana@example.com"))
+        #expect(history.enrollments.map(\.row.status) == [.finished, .scheduled])
+        #expect(history.enrollments[0].row.reason == .unenrolled)
+    }
+
+    @Test func bulkReenrollSkipsSuppressedAddresses() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed(waits: [0, 60])
+        let now = at("2026-11-02T09:00:00Z")
+        for email in ["a@example.com", "b@example.com", "c@example.com"] {
+            try await store.enroll(InfluencerFields(email: email), sequence: "launch", token: "t-\(email)", force: false, now: now)
+        }
+        _ = try await store.disconnectMailbox(named: "outreach", detail: "logged off", now: now)
+        try await store.reconnectMailbox(named: "outreach", now: now)
+        try await store.suppress(email: "b@example.com", reason: .manual, detail: nil, now: now)
+        let result = try await store.reenrollAll(sequence: "launch", status: .error, now: now, makeToken: { UUID().uuidString })
+        #expect(result.reenrolled == 2)
+        #expect(result.skipped.map(\.email) == ["b@example.com"])
+        let counts = try await store.statusCounts(sequence: "launch")
+        #expect(counts.first { $0.status == .scheduled }?.count == 2)
+        #expect(counts.first { $0.status == .error }?.count == 1)
+    }
+
+    @Test func suppressedAddressesNeedForce() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed()
+        let now = at("2026-11-02T09:00:00Z")
+        try await store.suppress(email: "no@example.com", reason: .unsubscribed, detail: nil, now: now)
+        await #expect(throws: StoreError.suppressed(email: "no@example.com", reason: "unsubscribed")) {
+            try await store.enroll(InfluencerFields(email: "no@example.com"), sequence: "launch", token: "t1", force: false, now: now)
+        }
+        try await store.enroll(InfluencerFields(email: "no@example.com"), sequence: "launch", token: "t1", force: true, now: now)
+        #expect(try await store.row("no@example.com")?.status == .scheduled)
+    }
+
+    @Test func changingAnAddressRestartsNothing() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed(waits: [0, 60])
+        try await store.enroll(
+            InfluencerFields(email: "old@example.com"), sequence: "launch", token: "t1", force: false,
+            now: at("2026-11-02T09:00:00Z"))
+        try await store.sendDue(now: at("2026-11-02T09:00:00Z"))
+        let before = try #require(try await store.row("old@example.com"))
+        try await store.changeEmail(from: "old@example.com", to: "new@example.com", now: at("2026-11-02T09:00:30Z"))
+        #expect(try await store.history(email: "old@example.com") == nil)
+        let after = try #require(try await store.row("new@example.com"))
+        #expect(after.status == before.status)
+        #expect(after.stepsSent == 1)
+        #expect(after.nextSendAt == before.nextSendAt)
+        let history = try #require(try await store.history(email: "new@example.com"))
+        #expect(history.enrollments[0].messages.map(\.recipient) == ["old@example.com"])
+    }
+
+    @Test func shrinkingASequenceUnderRunningEnrollmentsIsRefused() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed(waits: [0, 60, 60])
+        try await store.enroll(
+            InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t1", force: false,
+            now: at("2026-11-02T09:00:00Z"))
+        try await store.sendDue(now: at("2026-11-02T09:00:00Z"))
+        try await store.sendDue(now: at("2026-11-02T09:01:00Z"))
+        await #expect(throws: StoreError.stepsRemovedWhileActive(sequence: "launch", active: 1, steps: 2)) {
+            try await store.seed(waits: [0, 60])
+        }
+        // Changing a wait moves the next send time of running enrollments.
+        try await store.seed(waits: [0, 60, 7200])
+        #expect(try await store.row("ana@example.com")?.nextSendAt == at("2026-11-02T11:01:00Z"))
+    }
+
+    @Test func exportStreamsEveryRowWithFilters() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed(waits: [0])
+        try await store.seed(waits: [3600], sequence: "later")
+        let now = at("2026-11-02T09:00:00Z")
+        for index in 0..<50 {
+            try await store.enroll(
+                InfluencerFields(email: "i\(index)@example.com"), sequence: index % 2 == 0 ? "launch" : "later",
+                token: "t\(index)", force: false, now: now)
+        }
+        try await store.sendDue(now: now)
+        let rows = RowBox()
+        try await store.exportRows(ExportFilter(sequence: "launch")) { rows.append($0) }
+        #expect(rows.rows.count == 25)
+        #expect(rows.rows.allSatisfy { $0.status == .finished && $0.reason == .completed })
+        let scheduled = RowBox()
+        try await store.exportRows(ExportFilter(status: .scheduled)) { scheduled.append($0) }
+        #expect(scheduled.rows.count == 25)
+        #expect(scheduled.rows.allSatisfy { $0.sequence == "later" })
+        await #expect(throws: StoreError.unknownSequence("nope")) {
+            try await store.exportRows(ExportFilter(sequence: "nope")) { _ in }
+        }
+    }
+}
+
+final class RowBox: @unchecked Sendable {
+    var rows: [ExportRow] = []
+    func append(_ row: ExportRow) { rows.append(row) }
+}
