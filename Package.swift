@@ -73,7 +73,10 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "SeqbridgeEndToEndTests"),
+        .testTarget(
+            name: "SeqbridgeEndToEndTests",
+            dependencies: ["SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

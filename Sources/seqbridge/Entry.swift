@@ -15,12 +15,13 @@ struct Entry {
             }
         } catch {
             let code = Seqbridge.exitCode(for: error)
-            let message = Seqbridge.fullMessage(for: error)
             if code == .success {
-                if !message.isEmpty { print(message) }
+                print(Seqbridge.fullMessage(for: error))
                 exit(0)
             }
-            if !message.isEmpty { FileHandle.standardError.write(Data(("seqbridge: " + message + "\n").utf8)) }
+            // Usage errors get the parser's message and usage; everything else is our own sentence.
+            let message = code == .validationFailure ? Seqbridge.fullMessage(for: error) : "\(error)"
+            FileHandle.standardError.write(Data(("seqbridge: " + message + "\n").utf8))
             exit(code == .validationFailure ? 2 : 1)
         }
     }

@@ -31,10 +31,43 @@ struct GlobalOptions: ParsableArguments {
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var logger = Logger(label: "seqbridge")
         logger.logLevel = .notice
+        let killAfter = ProcessInfo.processInfo.environment["SEQBRIDGE_FAULT_KILL_AFTER_SENDS"].flatMap { Int($0) }
         return Engine(
             store: store, ids: RandomIdentifiers(),
-            transports: { mailbox in try TransportURL.transport(for: mailbox.definition.transport, relativeTo: base) },
+            transports: { mailbox in
+                let transport = try TransportURL.transport(for: mailbox.definition.transport, relativeTo: base)
+                return killAfter.map { FaultInjection.KillAfterSends(transport, limit: $0) } ?? transport
+            },
             logger: logger)
+    }
+}
+
+/// Fault injection for crash tests, switched on only by the environment.
+enum FaultInjection {
+    /// Kills the process with SIGKILL right after the transport accepted the
+    /// `limit`-th message and before seqbridge could record it: the worst moment to crash.
+    final class KillAfterSends: MailTransport, @unchecked Sendable {
+        private let inner: any MailTransport
+        private let limit: Int
+        private let lock = NSLock()
+        private var accepted = 0
+
+        init(_ inner: any MailTransport, limit: Int) {
+            self.inner = inner
+            self.limit = limit
+        }
+
+        func send(_ message: OutgoingMessage) async -> TransportOutcome {
+            let outcome = await inner.send(message)
+            if case .accepted = outcome {
+                let count = lock.withLock {
+                    accepted += 1
+                    return accepted
+                }
+                if count >= limit { kill(getpid(), SIGKILL) }
+            }
+            return outcome
+        }
     }
 }
 

@@ -2,13 +2,13 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import SeqbridgeCore
-@testable import SeqbridgeMail
 import SeqbridgeSQLite
 import SeqbridgeStore
 import Testing
 
 @testable import SeqbridgeApp
 @testable import SeqbridgeHTTP
+@testable import SeqbridgeMail
 
 func at(_ text: String) -> Timestamp { Timestamp(iso8601: text)! }
 
@@ -176,8 +176,14 @@ struct SequenceFileTests {
         ("name: x\nmailbox: m\nsteps:\n  - wait: 3x\n    subject: s\n    body: b\n", 4, "wait '3x' is not a duration"),
         ("name: x\nmailbox: m\nsteps: []\n", 3, "at least one step"),
         ("name: x\nsteps:\n  - wait: 1h\n", 1, "'mailbox' is missing"),
-        ("name: x\nmailbox: m\nsteps:\n  - wait: 1h\n    subject: s\n    body: b\n    colour: red\n", 7, "unknown key 'colour'"),
-        ("name: x\nmailbox: m\nsteps:\n  - wait: 1h\n    subject: \"{{#a}}\"\n    body: b\n", 5, "not a valid template"),
+        (
+            "name: x\nmailbox: m\nsteps:\n  - wait: 1h\n    subject: s\n    body: b\n    colour: red\n", 7,
+            "unknown key 'colour'"
+        ),
+        (
+            "name: x\nmailbox: m\nsteps:\n  - wait: 1h\n    subject: \"{{#a}}\"\n    body: b\n", 5,
+            "not a valid template"
+        ),
         ("name: [x\nmailbox: m\n", 2, "not valid YAML"),
     ])
     func badFilesNameTheLine(text: String, line: Int, message: String) {
@@ -211,7 +217,9 @@ struct MessageTests {
     }
 
     @Test func namesWithSpecialsAreQuoted() {
-        #expect(MessageComposer.address(Mailbox(name: "Lima, Ana", address: "a@x.example")) == "\"Lima, Ana\" <a@x.example>")
+        #expect(
+            MessageComposer.address(Mailbox(name: "Lima, Ana", address: "a@x.example")) == "\"Lima, Ana\" <a@x.example>"
+        )
         #expect(MessageComposer.address(Mailbox(name: nil, address: "a@x.example")) == "<a@x.example>")
     }
 
@@ -232,7 +240,10 @@ struct ReportTests {
         detail: "550 5.1.1 user unknown, \"quoted\"\nsecond line")
 
     @Test func csvHasTheSpecColumnsAndNeutralisesFormulas() {
-        #expect(Report.csvHeader() == "email,name,sequence,status,reason,steps_sent,steps_total,enrolled_at,last_sent_at,next_send_at,finished_at,detail\r\n")
+        #expect(
+            Report.csvHeader()
+                == "email,name,sequence,status,reason,steps_sent,steps_total,enrolled_at,last_sent_at,next_send_at,finished_at,detail\r\n"
+        )
         #expect(
             Report.csvLine(row)
                 == "ana@example.com,\"'=HYPERLINK(\"\"http://x\"\")\",launch,error,bounced,1,3,2026-11-02T09:00:00Z,2026-11-02T10:00:00Z,,2026-11-03T10:00:00Z,\"550 5.1.1 user unknown, \"\"quoted\"\"\nsecond line\"\r\n"
@@ -255,12 +266,16 @@ struct ReportTests {
     @Test func exportToAFileIsAtomic() async throws {
         let harness = try Harness()
         try await harness.seed(twoSteps)
-        try await harness.engine.enroll(email: "a@example.com", sequence: "launch", name: nil, force: false, now: at("2026-11-02T09:00:00Z"))
+        try await harness.engine.enroll(
+            email: "a@example.com", sequence: "launch", name: nil, force: false, now: at("2026-11-02T09:00:00Z"))
         let out = harness.folder.appendingPathComponent("report.csv").path
         #expect(try await harness.engine.export(format: .csv, filter: ExportFilter(), to: out) == 1)
         let text = try String(contentsOfFile: out, encoding: .utf8)
         #expect(text.split(separator: "\r\n").count == 2)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: harness.folder.path).allSatisfy { !$0.hasSuffix(".partial") })
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: harness.folder.path).allSatisfy {
+                !$0.hasSuffix(".partial")
+            })
         await #expect(throws: AppError.self) {
             _ = try await harness.engine.export(format: .csv, filter: ExportFilter(), to: "/nonexistent/dir/r.csv")
         }

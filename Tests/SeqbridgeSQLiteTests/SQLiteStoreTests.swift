@@ -46,10 +46,12 @@ extension SQLiteStore {
         let claimed = try await claim(
             due.map {
                 ClaimRequest(
-                    enrollmentID: $0.enrollmentID, step: $0.step, messageID: "m\($0.enrollmentID).\($0.step)@brand.example",
+                    enrollmentID: $0.enrollmentID, step: $0.step,
+                    messageID: "m\($0.enrollmentID).\($0.step)@brand.example",
                     recipient: $0.influencer.email)
             }, now: now)
-        try await recordSends(claimed.map { SendReport(messageID: $0.messageID, result: .sent(providerMessageID: nil)) }, now: now)
+        try await recordSends(
+            claimed.map { SendReport(messageID: $0.messageID, result: .sent(providerMessageID: nil)) }, now: now)
         return due
     }
 
@@ -110,8 +112,10 @@ struct SQLiteStoreTests {
             InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t1", force: false,
             now: at("2026-11-02T09:00:00Z"))
         let due = try await store.dueSteps(now: at("2026-11-02T09:00:00Z"), after: nil, limit: 10)
-        let request = ClaimRequest(enrollmentID: due[0].enrollmentID, step: 1, messageID: "a@x.example", recipient: "ana@example.com")
-        let other = ClaimRequest(enrollmentID: due[0].enrollmentID, step: 1, messageID: "b@x.example", recipient: "ana@example.com")
+        let request = ClaimRequest(
+            enrollmentID: due[0].enrollmentID, step: 1, messageID: "a@x.example", recipient: "ana@example.com")
+        let other = ClaimRequest(
+            enrollmentID: due[0].enrollmentID, step: 1, messageID: "b@x.example", recipient: "ana@example.com")
         #expect(try await store.claim([request], now: at("2026-11-02T09:00:00Z")).count == 1)
         // A second run (or a restart after a crash) cannot claim the same step again.
         #expect(try await store.claim([other], now: at("2026-11-02T09:00:01Z")).isEmpty)
@@ -128,10 +132,15 @@ struct SQLiteStoreTests {
             InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t1", force: false,
             now: at("2026-11-02T09:00:00Z"))
         let due = try await store.dueSteps(now: at("2026-11-02T09:00:00Z"), after: nil, limit: 10)
-        let request = ClaimRequest(enrollmentID: due[0].enrollmentID, step: 1, messageID: "a@x.example", recipient: "ana@example.com")
+        let request = ClaimRequest(
+            enrollmentID: due[0].enrollmentID, step: 1, messageID: "a@x.example", recipient: "ana@example.com")
         _ = try await store.claim([request], now: at("2026-11-02T09:00:00Z"))
         try await store.recordSends(
-            [SendReport(messageID: "a@x.example", result: .deferred(detail: "disk full", retryAt: at("2026-11-02T09:05:00Z")))],
+            [
+                SendReport(
+                    messageID: "a@x.example",
+                    result: .deferred(detail: "disk full", retryAt: at("2026-11-02T09:05:00Z")))
+            ],
             now: at("2026-11-02T09:00:00Z"))
         #expect(try await store.unconfirmedCount() == 0)
         #expect(try await store.row("ana@example.com")?.status == .scheduled)
@@ -148,10 +157,16 @@ struct SQLiteStoreTests {
             now: at("2026-11-02T09:00:00Z"))
         let due = try await store.dueSteps(now: at("2026-11-02T09:00:00Z"), after: nil, limit: 10)
         _ = try await store.claim(
-            [ClaimRequest(enrollmentID: due[0].enrollmentID, step: 1, messageID: "a@x.example", recipient: "gone@example.com")],
+            [
+                ClaimRequest(
+                    enrollmentID: due[0].enrollmentID, step: 1, messageID: "a@x.example", recipient: "gone@example.com")
+            ],
             now: at("2026-11-02T09:00:00Z"))
         try await store.recordSends(
-            [SendReport(messageID: "a@x.example", result: .bounced(detail: "550 5.1.1 user unknown", bounceClass: .hard))],
+            [
+                SendReport(
+                    messageID: "a@x.example", result: .bounced(detail: "550 5.1.1 user unknown", bounceClass: .hard))
+            ],
             now: at("2026-11-02T09:00:00Z"))
         let row = try #require(try await store.row("gone@example.com"))
         #expect(row.status == .error)
@@ -164,9 +179,13 @@ struct SQLiteStoreTests {
         let store = try TemporaryDatabase().store
         try await store.seed(waits: [0, 60])
         let now = at("2026-11-02T09:00:00Z")
-        try await store.enroll(InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t1", force: false, now: now)
-        await #expect(throws: StoreError.alreadyEnrolled(email: "ana@example.com", sequence: "launch", status: "Scheduled")) {
-            try await store.enroll(InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t2", force: false, now: now)
+        try await store.enroll(
+            InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t1", force: false, now: now)
+        await #expect(
+            throws: StoreError.alreadyEnrolled(email: "ana@example.com", sequence: "launch", status: "Scheduled")
+        ) {
+            try await store.enroll(
+                InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t2", force: false, now: now)
         }
         _ = try await store.disconnectMailbox(named: "outreach", detail: "token revoked", now: now)
         #expect(try await store.row("ana@example.com")?.reason == .mailboxDisconnected)
@@ -175,7 +194,8 @@ struct SQLiteStoreTests {
         // Reconnecting revives nothing.
         #expect(try await store.row("ana@example.com")?.status == .error)
         await #expect(throws: StoreError.errorEnrollmentExists(email: "ana@example.com", sequence: "launch")) {
-            try await store.enroll(InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t2", force: false, now: now)
+            try await store.enroll(
+                InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t2", force: false, now: now)
         }
         try await store.reenroll(email: "ana@example.com", sequence: "launch", token: "t3", force: false, now: now)
         let history = try #require(try await store.history(email: "ana@example.com"))
@@ -188,12 +208,14 @@ struct SQLiteStoreTests {
         try await store.seed(waits: [0, 60])
         let now = at("2026-11-02T09:00:00Z")
         for email in ["a@example.com", "b@example.com", "c@example.com"] {
-            try await store.enroll(InfluencerFields(email: email), sequence: "launch", token: "t-\(email)", force: false, now: now)
+            try await store.enroll(
+                InfluencerFields(email: email), sequence: "launch", token: "t-\(email)", force: false, now: now)
         }
         _ = try await store.disconnectMailbox(named: "outreach", detail: "logged off", now: now)
         try await store.reconnectMailbox(named: "outreach", now: now)
         try await store.suppress(email: "b@example.com", reason: .manual, detail: nil, now: now)
-        let result = try await store.reenrollAll(sequence: "launch", status: .error, now: now, makeToken: { UUID().uuidString })
+        let result = try await store.reenrollAll(
+            sequence: "launch", status: .error, now: now, makeToken: { UUID().uuidString })
         #expect(result.reenrolled == 2)
         #expect(result.skipped.map(\.email) == ["b@example.com"])
         let counts = try await store.statusCounts(sequence: "launch")
@@ -207,9 +229,11 @@ struct SQLiteStoreTests {
         let now = at("2026-11-02T09:00:00Z")
         try await store.suppress(email: "no@example.com", reason: .unsubscribed, detail: nil, now: now)
         await #expect(throws: StoreError.suppressed(email: "no@example.com", reason: "unsubscribed")) {
-            try await store.enroll(InfluencerFields(email: "no@example.com"), sequence: "launch", token: "t1", force: false, now: now)
+            try await store.enroll(
+                InfluencerFields(email: "no@example.com"), sequence: "launch", token: "t1", force: false, now: now)
         }
-        try await store.enroll(InfluencerFields(email: "no@example.com"), sequence: "launch", token: "t1", force: true, now: now)
+        try await store.enroll(
+            InfluencerFields(email: "no@example.com"), sequence: "launch", token: "t1", force: true, now: now)
         #expect(try await store.row("no@example.com")?.status == .scheduled)
     }
 
