@@ -38,13 +38,43 @@ public struct RandomIdentifiers: IdentifierSource {
 
     public func enrollmentToken() -> String { "sbt_" + Self.randomText(22) }
 
-    public func messageID(domain: String) -> String { "sb." + Self.randomText(24) + "@" + domain }
+    /// Time-ordered (like a ULID): the wall-clock milliseconds first, then
+    /// randomness. New ids land at the end of the database's unique indexes
+    /// instead of scattering writes across them.
+    public func messageID(domain: String) -> String {
+        let millis = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        return "sb." + Self.base32(millis, digits: 9) + Self.randomText(16) + "@" + domain
+    }
 
-    private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+    static func base32(_ value: UInt64, digits: Int) -> String {
+        var value = value
+        var characters = [Character](repeating: "a", count: digits)
+        for index in stride(from: digits - 1, through: 0, by: -1) {
+            characters[index] = alphabet[Int(value & 31)]
+            value >>= 5
+        }
+        return String(characters)
+    }
+
+    /// Base32: exactly five random bits a character, twelve characters from each 64-bit draw.
+    private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
 
     static func randomText(_ count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return String((0..<count).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+        var characters: [Character] = []
+        characters.reserveCapacity(count)
+        var bits: UInt64 = 0
+        var available = 0
+        while characters.count < count {
+            if available < 5 {
+                bits = generator.next()
+                available = 64
+            }
+            characters.append(alphabet[Int(bits & 31)])
+            bits >>= 5
+            available -= 5
+        }
+        return String(characters)
     }
 }
 

@@ -24,27 +24,41 @@ public enum StepRenderer {
         }
     }
 
-    /// Renders both templates, or returns the sentence explaining what is missing.
-    public static func render(_ step: StepDefinition, for influencer: InfluencerFields) -> Result<
-        Rendered, RenderProblem
-    > {
-        let values = influencer.templateValues
-        let missing = (variableNames(in: step.subject) + variableNames(in: step.body)).filter {
-            values[$0]?.isEmpty ?? true
-        }
-        if !missing.isEmpty {
-            var seen = Set<String>()
-            let unique = missing.filter { seen.insert($0).inserted }
-            return .failure(RenderProblem(missingFields: unique))
-        }
-        do {
+    /// Parsed templates, so a tick parses each step's text once, not once per influencer.
+    public final class Cache: @unchecked Sendable {
+        private var parsed: [String: (template: MustacheTemplate, variables: [String])] = [:]
+
+        public init() {}
+
+        func template(_ text: String) throws -> (template: MustacheTemplate, variables: [String]) {
+            if let hit = parsed[text] { return hit }
             // Plain-text mail: no HTML escaping of the values.
-            let subject = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + step.subject)
-            let body = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + step.body)
-            return .success(Rendered(subject: subject.render(values), body: body.render(values)))
+            let entry = (try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text), variableNames(in: text))
+            parsed[text] = entry
+            return entry
+        }
+    }
+
+    /// Renders both templates, or returns the sentence explaining what is missing.
+    public static func render(_ step: StepDefinition, for influencer: InfluencerFields, cache: Cache = Cache())
+        -> Result<Rendered, RenderProblem>
+    {
+        let subject: (template: MustacheTemplate, variables: [String])
+        let body: (template: MustacheTemplate, variables: [String])
+        do {
+            subject = try cache.template(step.subject)
+            body = try cache.template(step.body)
         } catch {
             return .failure(RenderProblem(missingFields: [], syntax: "\(error)"))
         }
+        let values = influencer.templateValues
+        var missing: [String] = []
+        for name in subject.variables + body.variables where (values[name]?.isEmpty ?? true) && !missing.contains(name)
+        {
+            missing.append(name)
+        }
+        if !missing.isEmpty { return .failure(RenderProblem(missingFields: missing)) }
+        return .success(Rendered(subject: subject.template.render(values), body: body.template.render(values)))
     }
 
     /// The names of the plain variable tags (`{{x}}`, `{{{x}}}`, `{{& x}}`);

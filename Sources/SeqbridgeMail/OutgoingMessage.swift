@@ -87,10 +87,13 @@ public enum MessageComposer {
             data: Array(text.utf8))
     }
 
+    /// RFC 5322 "specials": a display name holding any of them must be quoted.
+    private static let specials = Set("()<>[]:;@\\,.\"".utf8)
+
     static func address(_ mailbox: Mailbox) -> String {
         guard let name = mailbox.name, !name.isEmpty else { return "<\(mailbox.address)>" }
         if name.utf8.allSatisfy({ $0 >= 32 && $0 < 127 }) {
-            let needsQuotes = name.contains { "()<>[]:;@\\,.\"".contains($0) }
+            let needsQuotes = name.utf8.contains { specials.contains($0) }
             let shown =
                 needsQuotes
                 ? "\"" + name.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\"" : name
@@ -118,8 +121,21 @@ public enum MessageComposer {
         return words.joined(separator: "\r\n ")
     }
 
+    /// Every line end (CRLF, LF or a bare CR) as CRLF.
     static func normalizedLines(_ text: String) -> String {
-        text.replacingAll("\r\n", with: "\n").replacingAll("\r", with: "\n").replacingAll("\n", with: "\r\n")
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count + 64)
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            switch byte {
+            case 13: output += [13, 10]
+            case 10 where previous == 13: break
+            case 10: output += [13, 10]
+            default: output.append(byte)
+            }
+            previous = byte
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// RFC 2045 quoted-printable for a CRLF text, soft-breaking at 76 characters.

@@ -70,19 +70,41 @@ public struct FileTransport: MailTransport {
         let name = String(message.messageID.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
         let final = directory + "/" + name + ".eml"
         let temporary = directory + "/." + name + ".tmp"
-        do {
-            if !FileManager.default.fileExists(atPath: directory) {
+        var descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if descriptor < 0, errno == ENOENT {
+            do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                return .temporaryFailure("could not create \(directory): \(error.localizedDescription)")
             }
-            guard FileManager.default.createFile(atPath: temporary, contents: Data(message.data)) else {
-                return .temporaryFailure("could not write \(temporary)")
-            }
-            guard rename(temporary, final) == 0 else {
-                return .temporaryFailure("could not rename \(temporary) to \(final): errno \(errno)")
-            }
-            return .accepted(providerMessageID: nil)
-        } catch {
-            return .temporaryFailure("could not write to \(directory): \(error.localizedDescription)")
+            descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         }
+        guard descriptor >= 0 else { return .temporaryFailure("could not write \(temporary): \(errorText())") }
+        let written = message.data.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let result = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += result
+            }
+            return true
+        }
+        let failure = written ? nil : errorText()
+        close(descriptor)
+        if let failure {
+            unlink(temporary)
+            return .temporaryFailure("could not write \(temporary): \(failure)")
+        }
+        guard rename(temporary, final) == 0 else {
+            let failure = errorText()
+            unlink(temporary)
+            return .temporaryFailure("could not rename \(temporary) to \(final): \(failure)")
+        }
+        return .accepted(providerMessageID: nil)
     }
+
+    private func errorText() -> String { String(cString: strerror(errno)) }
 }

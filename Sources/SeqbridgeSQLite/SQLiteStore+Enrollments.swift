@@ -16,6 +16,25 @@ extension SQLiteStore {
         }
     }
 
+    public func enrollBatch(
+        _ influencers: [(fields: InfluencerFields, token: String)], sequence: String, force: Bool, now: Timestamp
+    ) async throws -> [StoreError?] {
+        try await writer.write { db in
+            let sequenceID = try Self.sequenceID(named: sequence, requireConnected: true, in: db)
+            return try influencers.map { influencer, token in
+                do {
+                    let influencerID = try Self.upsertInfluencer(influencer, now: now, in: db)
+                    try Self.enroll(
+                        influencerID: influencerID, email: influencer.email, sequenceID: sequenceID,
+                        sequence: sequence, token: token, force: force, now: now, in: db)
+                    return nil
+                } catch let error as StoreError {
+                    return error
+                }
+            }
+        }
+    }
+
     public func unenroll(email: String, sequence: String, now: Timestamp) async throws {
         try await writer.write { db in
             let sequenceID = try Self.sequenceID(named: sequence, requireConnected: false, in: db)

@@ -85,7 +85,7 @@ extension SQLiteStore {
                     CREATE INDEX message_provider ON message(provider_message_id)
                       WHERE provider_message_id IS NOT NULL;
                     CREATE INDEX message_recipient ON message(recipient, mailbox_id);
-                    CREATE INDEX message_claimed ON message(state) WHERE state = 'claimed';
+                    CREATE INDEX message_claimed ON message(enrollment_id) WHERE state = 'claimed';
                     CREATE TABLE event (
                       id INTEGER PRIMARY KEY,
                       enrollment_id INTEGER REFERENCES enrollment(id),

@@ -29,6 +29,7 @@ extension SQLiteStore {
                     cursor?.enrollmentID ?? Int64.min, limit,
                 ])
             var stepsBySequence: [Int64: [StepDefinition]] = [:]
+            var mailboxes: [Int64: MailboxRecord] = [:]
             let decoder = JSONDecoder()
             return try rows.compactMap { row -> DueStep? in
                 let sequenceID: Int64 = row["sequence_id"]
@@ -45,7 +46,12 @@ extension SQLiteStore {
                     enrollmentID: row["id"], token: row["token"], sequence: row["sequence"], step: stepsSent + 1,
                     stepsTotal: steps.count, dueAt: Timestamp(millisecondsSinceEpoch: row["next_send_at"]),
                     influencer: try Self.influencer(from: row, decoder: decoder), template: steps[stepsSent],
-                    mailbox: try Self.mailbox(from: row, prefix: "m_"))
+                    mailbox: try mailboxes[row["m_id"]]
+                        ?? {
+                            let mailbox = try Self.mailbox(from: row, prefix: "m_")
+                            mailboxes[mailbox.id] = mailbox
+                            return mailbox
+                        }())
             }
         }
     }
@@ -91,7 +97,7 @@ extension SQLiteStore {
         try await writer.write { db in
             let lookup = try db.cachedStatement(
                 sql: """
-                    SELECT m.id, m.enrollment_id, m.step,
+                    SELECT m.id, m.enrollment_id, m.step, e.retry_after,
                       (SELECT COUNT(*) FROM step WHERE sequence_id = e.sequence_id) AS steps_total
                     FROM message m JOIN enrollment e ON e.id = m.enrollment_id
                     WHERE m.message_id = ? AND m.state = 'claimed'
@@ -109,8 +115,10 @@ extension SQLiteStore {
                     try db.cachedStatement(
                         sql: "UPDATE message SET state = 'sent', sent_at = ?, provider_message_id = ? WHERE id = ?"
                     ).execute(arguments: [now.millisecondsSinceEpoch, providerMessageID, rowID])
-                    try db.cachedStatement(sql: "UPDATE enrollment SET retry_after = NULL WHERE id = ?")
-                        .execute(arguments: [enrollmentID])
+                    if message["retry_after"] as Int64? != nil {
+                        try db.cachedStatement(sql: "UPDATE enrollment SET retry_after = NULL WHERE id = ?")
+                            .execute(arguments: [enrollmentID])
+                    }
                     try Self.append(sent, to: enrollmentID, recordedAt: now, in: db)
                 case .deferred(let detail, let retryAt):
                     // Not sent: release the claim so the step goes out later.

@@ -15,6 +15,8 @@ public final class SQLiteStore: Store {
         configuration.busyMode = .timeout(30)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // A fixed 8 MiB page cache per connection: bounded, whatever the table sizes.
+            try db.execute(sql: "PRAGMA cache_size = -8192")
         }
         if path == ":memory:" {
             writer = try DatabaseQueue(configuration: configuration)

@@ -23,6 +23,11 @@ public protocol Store: Sendable {
     func enroll(
         _ influencer: InfluencerFields, sequence: String, token: String, force: Bool, now: Timestamp
     ) async throws
+    /// Enrols many influencers in one transaction; each gets its own answer,
+    /// so refused ones (suppressed, already enrolled) do not stop the rest.
+    func enrollBatch(
+        _ influencers: [(fields: InfluencerFields, token: String)], sequence: String, force: Bool, now: Timestamp
+    ) async throws -> [StoreError?]
     func unenroll(email: String, sequence: String, now: Timestamp) async throws
     /// Unenrolls an `error` enrollment (if any) and enrols afresh, in one transaction.
     func reenroll(email: String, sequence: String, token: String, force: Bool, now: Timestamp) async throws
