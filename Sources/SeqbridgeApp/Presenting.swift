@@ -72,7 +72,7 @@ public enum Presenting {
         case .enrolled: return "enrolled"
         case .stepSent: return "step \(event.step ?? 0) of \(event.stepsTotal ?? 0) sent"
         case .unenrolled: return "unenrolled by the operator"
-        case .mailboxDisconnected: return "mailbox disconnected: \(event.detail ?? "")"
+        case .mailboxDisconnected: return event.detail ?? "mailbox disconnected"
         default:
             var text = event.type.rawValue.replacingOccurrences(of: "_", with: " ")
             if let bounceClass = event.bounceClass { text += " (\(bounceClass.rawValue))" }
