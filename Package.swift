@@ -28,13 +28,15 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Reading CSV files as spreadsheets write them.
+        .target(name: "SeqbridgeCSV"),
         // Composing RFC 5322 messages and handing them to a transport.
         .target(name: "SeqbridgeMail", dependencies: ["SeqbridgeCore"]),
         // The use cases behind each command, wired from injected seams.
         .target(
             name: "SeqbridgeApp",
             dependencies: [
-                "SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite", "SeqbridgeMail",
+                "SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite", "SeqbridgeMail", "SeqbridgeCSV",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -62,6 +64,7 @@ let package = Package(
             dependencies: ["SeqbridgeApp", "SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite"]
         ),
         .testTarget(name: "SeqbridgeCoreTests", dependencies: ["SeqbridgeCore"]),
+        .testTarget(name: "SeqbridgeCSVTests", dependencies: ["SeqbridgeCSV"]),
         .testTarget(
             name: "SeqbridgeSQLiteTests",
             dependencies: ["SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite"]
