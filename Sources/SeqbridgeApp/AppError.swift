@@ -10,6 +10,7 @@ public enum AppError: Error, Equatable, Sendable, CustomStringConvertible {
     case badTimestamp(option: String, value: String)
     case postgresNotAvailable
     case cannotWrite(String, why: String)
+    case unusableImport(file: String, why: String)
 
     public var description: String {
         switch self {
@@ -25,6 +26,7 @@ public enum AppError: Error, Equatable, Sendable, CustomStringConvertible {
         case .postgresNotAvailable:
             "PostgreSQL databases are not supported by this build yet; use a SQLite file path for --database."
         case .cannotWrite(let file, let why): "Cannot write \(file): \(why)."
+        case .unusableImport(let file, let why): "Cannot import \(file): \(why)."
         }
     }
 }

@@ -35,8 +35,7 @@ public struct Engine: Sendable {
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
-            throw AppError.unreadableFile(
-                file, why: FileManager.default.fileExists(atPath: file) ? "it is not UTF-8 text" : "no such file")
+            throw AppError.unreadableFile(file, why: Self.unreadableReason(file))
         }
         let definition = try SequenceFile.parse(text, file: file)
         return (definition, try await store.applySequence(definition, now: now))
@@ -48,6 +47,15 @@ public struct Engine: Sendable {
         try await store.addMailbox(
             MailboxDefinition(name: name, fromName: parsed.name, fromAddress: parsed.address, transport: transport),
             now: now)
+    }
+
+    /// Why a file that could not be read as text could not be.
+    static func unreadableReason(_ file: String) -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else { return "no such file" }
+        if isDirectory.boolValue { return "it is a folder" }
+        guard FileManager.default.isReadableFile(atPath: file) else { return "permission denied" }
+        return "it is not UTF-8 text"
     }
 
     /// `Name <address>` or a bare address.
@@ -112,7 +120,7 @@ public struct Engine: Sendable {
             from: try Self.address(old, field: "OLD").value, to: try Self.address(new, field: "NEW").value, now: now)
     }
 
-    static func address(_ raw: String, field: String) throws -> EmailAddress {
+    public static func address(_ raw: String, field: String) throws -> EmailAddress {
         do {
             return try EmailAddress(raw)
         } catch .empty {
@@ -167,6 +175,11 @@ public struct Engine: Sendable {
                             subject: rendered.subject, textBody: rendered.body, date: now, messageID: messageID,
                             enrollmentToken: step.token))
                     messages[messageID] = (message, step.mailbox)
+                    // Built before anything is claimed: a mailbox whose transport cannot be
+                    // built must fail the tick without leaving claimed steps behind.
+                    if transportsByMailbox[step.mailbox.id] == nil {
+                        transportsByMailbox[step.mailbox.id] = try transports(step.mailbox)
+                    }
                     requests.append(
                         ClaimRequest(
                             enrollmentID: step.enrollmentID, step: step.step, messageID: messageID,
@@ -180,14 +193,9 @@ public struct Engine: Sendable {
             var reports: [SendReport] = []
             reports.reserveCapacity(claimed.count)
             for request in claimed {
-                guard let (message, mailbox) = messages[request.messageID] else { continue }
-                let transport: any MailTransport
-                if let cached = transportsByMailbox[mailbox.id] {
-                    transport = cached
-                } else {
-                    transport = try transports(mailbox)
-                    transportsByMailbox[mailbox.id] = transport
-                }
+                guard let (message, mailbox) = messages[request.messageID],
+                    let transport = transportsByMailbox[mailbox.id]
+                else { continue }
                 switch await transport.send(message) {
                 case .accepted(let providerMessageID):
                     reports.append(
@@ -210,8 +218,25 @@ public struct Engine: Sendable {
             }
             // Recorded after the batch, not beside it: measured, overlapping the
             // database's writes with the transport's file writes was slower.
-            try await store.recordSends(reports, now: now)
+            try await recordSends(reports, now: now)
         }
         return report
+    }
+
+    /// Records what the transport said, trying again a few times: these
+    /// messages have gone out, and an answer not recorded leaves them
+    /// unconfirmed for good.
+    func recordSends(_ reports: [SendReport], now: Timestamp) async throws {
+        var attempt = 0
+        while true {
+            do {
+                return try await store.recordSends(reports, now: now)
+            } catch {
+                attempt += 1
+                guard attempt < 4 else { throw error }
+                logger.warning("recording sends failed, trying again", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
     }
 }

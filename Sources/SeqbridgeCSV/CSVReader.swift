@@ -215,7 +215,8 @@ public final class CSVReader {
                         index += 1
                     }
                     guard index < count else { return .needMore }
-                    if let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) {
+                    if let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                    {
                         fields.append(text)
                     } else {
                         invalid = true

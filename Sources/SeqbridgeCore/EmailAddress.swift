@@ -30,15 +30,18 @@ public struct EmailAddress: Sendable, Hashable, Comparable, CustomStringConverti
         guard !local.isEmpty, local.utf8.count <= 64 else {
             throw .invalid(String(text), why: "the part before @ is empty or too long")
         }
+        // ASCII only: outgoing mail does not use SMTPUTF8 or punycode.
         guard
-            local.allSatisfy({ $0.isLetter || $0.isNumber || "!#$%&'*+-/=?^_`{|}~.".contains($0) }),
+            local.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "!#$%&'*+-/=?^_`{|}~.".contains($0)) }),
             !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..")
-        else { throw .invalid(String(text), why: "the part before @ has characters an address cannot have") }
+        else {
+            throw .invalid(String(text), why: "the part before @ has characters an address cannot have (ASCII only)")
+        }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, domain.utf8.count <= 253,
             labels.allSatisfy({ label in
                 !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                    && label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
+                    && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
             })
         else { throw .invalid(String(text), why: "the domain '\(domain)' is not a valid domain name") }
         self.value = lowered

@@ -99,12 +99,17 @@ func transition(from status: Status, reason: Reason?, on event: Event) -> (Statu
     case (.finished, .replied) where reason == .completed: return (.finished, .replied)
     case (.finished, .complained) where reason == .completed: return (.finished, .spamComplaint)
     case (.finished, .unsubscribed) where reason == .completed: return (.finished, .unsubscribed)
-    case (.finished, .bounced) where reason == .completed,
-        (.finished, .failed) where reason == .completed:
+    case (.finished, .bounced) where reason == .completed && isPermanent(event.bounceClass):
         return (.error, .bounced)
 
     default: return nil
     }
+}
+
+/// A bounce that says the address itself failed for good. Soft and
+/// undetermined bounces stop a running enrollment but do not reopen a completed one.
+func isPermanent(_ bounceClass: BounceClass?) -> Bool {
+    bounceClass == nil || bounceClass == .hard
 }
 
 /// One event per key; where a key was reused with different content, the
@@ -121,8 +126,18 @@ private func deduplicated(_ events: some Sequence<Event>) -> [Event] {
 private func precedes(_ lhs: Event, _ rhs: Event) -> Bool {
     if lhs.at != rhs.at { return lhs.at < rhs.at }
     if lhs.type != rhs.type { return lhs.type.rawValue < rhs.type.rawValue }
-    if lhs.messageID != rhs.messageID { return (lhs.messageID ?? "") < (rhs.messageID ?? "") }
-    if lhs.step != rhs.step { return (lhs.step ?? 0) < (rhs.step ?? 0) }
-    if lhs.stepsTotal != rhs.stepsTotal { return (lhs.stepsTotal ?? 0) < (rhs.stepsTotal ?? 0) }
-    return (lhs.bounceClass?.rawValue ?? "") < (rhs.bounceClass?.rawValue ?? "")
+    if let order = compare(lhs.messageID, rhs.messageID) { return order }
+    if let order = compare(lhs.step, rhs.step) { return order }
+    if let order = compare(lhs.stepsTotal, rhs.stepsTotal) { return order }
+    return compare(lhs.bounceClass?.rawValue, rhs.bounceClass?.rawValue) ?? false
+}
+
+/// Absent before present, then by value; nil when equal.
+private func compare<T: Comparable>(_ lhs: T?, _ rhs: T?) -> Bool? {
+    switch (lhs, rhs) {
+    case (nil, nil): nil
+    case (nil, _): true
+    case (_, nil): false
+    case (let left?, let right?): left == right ? nil : left < right
+    }
 }

@@ -11,11 +11,26 @@ public struct ServerSettings: Sendable {
     public var port: Int
     /// Seconds between two scheduler runs; 0 turns the scheduler off.
     public var tickInterval: Int
+    public var nightly: NightlySettings?
 
-    public init(host: String, port: Int, tickInterval: Int) {
+    public init(host: String, port: Int, tickInterval: Int, nightly: NightlySettings? = nil) {
         self.host = host
         self.port = port
         self.tickInterval = tickInterval
+        self.nightly = nightly
+    }
+}
+
+/// Where and when `serve` writes the nightly report.
+public struct NightlySettings: Sendable {
+    public var directory: String
+    public var at: (hour: Int, minute: Int)
+    public var keepDays: Int?
+
+    public init(directory: String, at: (hour: Int, minute: Int), keepDays: Int?) {
+        self.directory = directory
+        self.at = at
+        self.keepDays = keepDays
     }
 }
 
@@ -49,6 +64,9 @@ public func buildApplication(
     if settings.tickInterval > 0 {
         services.append(SchedulerService(engine: engine, interval: settings.tickInterval, logger: logger))
     }
+    if let nightly = settings.nightly {
+        services.append(NightlyService(engine: engine, settings: nightly, logger: logger))
+    }
     return Application(
         router: buildRouter(engine: engine),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "seqbridge"),
@@ -81,6 +99,31 @@ struct SchedulerService: Service {
                     logger.error("tick failed: \(error)")
                 }
                 try await Task.sleep(for: .seconds(interval))
+            }
+        }
+    }
+}
+
+/// Writes the nightly report at the configured UTC time each day.
+struct NightlyService: Service {
+    let engine: Engine
+    let settings: NightlySettings
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let now = SystemNow().now()
+                let next = Nightly.nextRun(after: now, hour: settings.at.hour, minute: settings.at.minute)
+                try await Task.sleep(for: .milliseconds(next.millisecondsSinceEpoch - now.millisecondsSinceEpoch))
+                do {
+                    let result = try await engine.nightlyExport(
+                        directory: settings.directory, keepDays: settings.keepDays, now: SystemNow().now())
+                    logger.info(
+                        "nightly report written", metadata: ["path": "\(result.path)", "rows": "\(result.rows)"])
+                } catch {
+                    logger.error("nightly report failed: \(error)")
+                }
             }
         }
     }

@@ -102,23 +102,46 @@ public enum MessageComposer {
         return encodedWords(name, headerLength: 6) + " <\(mailbox.address)>"
     }
 
-    /// RFC 2047 `=?UTF-8?B?...?=` words, each at most 75 characters, split
-    /// between whole characters; plain ASCII is returned as it is.
+    /// RFC 2047 `=?UTF-8?B?...?=` words of at most 75 characters, split
+    /// between Unicode scalars and folded onto continuation lines; plain
+    /// ASCII is folded at spaces so no line passes 78 characters where it can be helped.
     static func encodedWords(_ value: String, headerLength: Int) -> String {
-        if value.utf8.allSatisfy({ $0 >= 32 && $0 < 127 }) { return value }
+        if value.utf8.allSatisfy({ $0 >= 32 && $0 < 127 }) { return foldASCII(value, headerLength: headerLength) }
         var words: [String] = []
         var chunk: [UInt8] = []
-        // 45 bytes of UTF-8 encode to 60 base64 characters, inside the 75 limit.
-        for character in value {
-            let bytes = Array(String(character).utf8)
-            if chunk.count + bytes.count > 45 {
+        // 45 bytes of UTF-8 encode to 60 base64 characters: a 72-character word.
+        // The first word shares its line with the header name.
+        var limit = headerLength > 18 ? 33 : 45
+        for scalar in value.unicodeScalars {
+            let bytes = Array(String(scalar).utf8)
+            if chunk.count + bytes.count > limit, !chunk.isEmpty {
                 words.append("=?UTF-8?B?" + base64(chunk) + "?=")
                 chunk = []
+                limit = 45
             }
             chunk += bytes
         }
         if !chunk.isEmpty { words.append("=?UTF-8?B?" + base64(chunk) + "?=") }
         return words.joined(separator: "\r\n ")
+    }
+
+    /// Folds a long ASCII header value at spaces (RFC 5322 §2.2.3).
+    static func foldASCII(_ value: String, headerLength: Int) -> String {
+        guard headerLength + value.utf8.count > 78 else { return value }
+        var lines: [String] = []
+        var current = ""
+        var room = 78 - headerLength
+        for word in value.split(separator: " ", omittingEmptySubsequences: false) {
+            if !current.isEmpty, current.utf8.count + 1 + word.utf8.count > room {
+                lines.append(current)
+                current = String(word)
+                room = 77
+            } else {
+                current += current.isEmpty && lines.isEmpty ? String(word) : (current.isEmpty ? "" : " ") + word
+            }
+        }
+        lines.append(current)
+        return lines.joined(separator: "\r\n ")
     }
 
     /// Every line end (CRLF, LF or a bare CR) as CRLF.

@@ -211,6 +211,8 @@ extension SQLiteStore {
                     sql: """
                         SELECT e.id, e.status FROM enrollment e JOIN influencer i ON i.id = e.influencer_id
                         WHERE i.email = ? AND e.sequence_id = ? AND e.status IN ('scheduled', 'in_progress', 'error')
+                        ORDER BY CASE e.status WHEN 'error' THEN 1 ELSE 0 END, e.id DESC
+                        LIMIT 1
                         """), arguments: [email, sequenceID])
         else { return nil }
         return (row["id"], Status(rawValue: row["status"]) ?? .error)

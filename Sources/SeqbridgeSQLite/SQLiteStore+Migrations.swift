@@ -62,9 +62,11 @@ extension SQLiteStore {
                       status_changed_at INTEGER,
                       updated_at INTEGER NOT NULL
                     );
-                    -- At most one open enrollment per influencer and sequence (SPEC §2, re-enrolment).
-                    CREATE UNIQUE INDEX enrollment_open ON enrollment(influencer_id, sequence_id)
-                      WHERE status IN ('scheduled', 'in_progress', 'error');
+                    -- At most one running enrollment per influencer and sequence. Error ones are
+                    -- checked in code: a late bounce may move an old completed enrollment to Error
+                    -- after a new one has started.
+                    CREATE UNIQUE INDEX enrollment_running ON enrollment(influencer_id, sequence_id)
+                      WHERE status IN ('scheduled', 'in_progress');
                     CREATE INDEX enrollment_due ON enrollment(next_send_at, id) WHERE next_send_at IS NOT NULL;
                     CREATE INDEX enrollment_sequence ON enrollment(sequence_id, status);
                     CREATE INDEX enrollment_influencer ON enrollment(influencer_id);

@@ -51,8 +51,9 @@ extension SQLiteStore {
                 db,
                 sql: Self.exportSelect + """
                      WHERE (?1 IS NULL OR s.name = ?1) AND (?2 IS NULL OR e.status = ?2)
+                      AND (?3 IS NULL OR e.updated_at >= ?3)
                     ORDER BY e.id
-                    """, arguments: [filter.sequence, filter.status?.rawValue])
+                    """, arguments: [filter.sequence, filter.status?.rawValue, filter.since?.millisecondsSinceEpoch])
             while let row = try rows.next() { try emit(Self.exportRow(row)) }
         }
     }

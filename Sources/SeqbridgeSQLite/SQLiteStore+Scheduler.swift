@@ -21,6 +21,7 @@ extension SQLiteStore {
                         WHERE e.next_send_at IS NOT NULL AND e.next_send_at <= ?
                           AND (e.next_send_at, e.id) > (?, ?)
                           AND m.state = 'connected'
+                          AND NOT EXISTS (SELECT 1 FROM suppression x WHERE x.email = i.email)
                         ORDER BY e.next_send_at, e.id
                         LIMIT ?
                         """),

@@ -8,6 +8,8 @@ extension SQLiteStore {
     {
         try await writer.write { db in
             let mailboxID = try Self.mailboxID(named: sequence.mailbox, in: db)
+            let state = try String.fetchOne(db, sql: "SELECT state FROM mailbox WHERE id = ?", arguments: [mailboxID])
+            if state != MailboxState.connected.rawValue { throw StoreError.mailboxDisconnected(sequence.mailbox) }
             let existing = try Row.fetchOne(
                 db, sql: "SELECT id, mailbox_id FROM sequence WHERE name = ?", arguments: [sequence.name])
             guard let existing else {

@@ -276,10 +276,13 @@ public struct ExportRow: Sendable, Hashable {
 public struct ExportFilter: Sendable, Hashable {
     public var sequence: String?
     public var status: Status?
+    /// Only enrollments that changed (any new event) at or after this time.
+    public var since: Timestamp?
 
-    public init(sequence: String? = nil, status: Status? = nil) {
+    public init(sequence: String? = nil, status: Status? = nil, since: Timestamp? = nil) {
         self.sequence = sequence
         self.status = status
+        self.since = since
     }
 }
 
@@ -422,5 +425,59 @@ public struct BulkReenrollResult: Sendable, Hashable {
             hasher.combine(entry.email)
             hasher.combine(entry.why)
         }
+    }
+}
+
+/// One good row of an import file, ready to enrol.
+public struct ImportRow: Sendable, Hashable {
+    /// Where the row starts in the file.
+    public var line: Int
+    /// The influencer, address already normalised.
+    public var fields: InfluencerFields
+    /// The token a new enrollment gets.
+    public var token: String
+
+    public init(line: Int, fields: InfluencerFields, token: String) {
+        self.line = line
+        self.fields = fields
+        self.token = token
+    }
+}
+
+/// What an import did with one row.
+public struct ImportOutcome: Sendable, Hashable {
+    public enum Result: String, Sendable, Hashable {
+        case enrolled
+        case skipped
+        case rejected
+    }
+
+    public var result: Result
+    /// A new influencer was created for the row.
+    public var created = false
+    /// An existing influencer's fields changed (only with `updateExisting`).
+    public var updated = false
+    /// Why the row was skipped or rejected.
+    public var reason: String?
+
+    public init(result: Result, created: Bool = false, updated: Bool = false, reason: String? = nil) {
+        self.result = result
+        self.created = created
+        self.updated = updated
+        self.reason = reason
+    }
+}
+
+public struct ImportOptions: Sendable, Hashable {
+    public var sequence: String
+    /// Overwrite existing influencers' fields with the file's non-empty values.
+    public var updateExisting: Bool
+    /// Decide every row exactly as a real run would, then write nothing.
+    public var dryRun: Bool
+
+    public init(sequence: String, updateExisting: Bool, dryRun: Bool) {
+        self.sequence = sequence
+        self.updateExisting = updateExisting
+        self.dryRun = dryRun
     }
 }

@@ -28,6 +28,15 @@ public protocol Store: Sendable {
     func enrollBatch(
         _ influencers: [(fields: InfluencerFields, token: String)], sequence: String, force: Bool, now: Timestamp
     ) async throws -> [StoreError?]
+    /// Imports rows in batches pulled from `nextBatch`, one transaction per
+    /// batch (a dry run: one transaction for all, rolled back), and hands each
+    /// batch's outcomes to `report` once the batch is committed. A row whose
+    /// address appeared earlier in the same import is rejected as a duplicate
+    /// naming the earlier line.
+    func importRows(
+        _ options: ImportOptions, now: Timestamp, nextBatch: @escaping @Sendable () throws -> [ImportRow]?,
+        report: @escaping @Sendable ([(row: ImportRow, outcome: ImportOutcome)]) throws -> Void
+    ) async throws
     func unenroll(email: String, sequence: String, now: Timestamp) async throws
     /// Unenrolls an `error` enrollment (if any) and enrols afresh, in one transaction.
     func reenroll(email: String, sequence: String, token: String, force: Bool, now: Timestamp) async throws

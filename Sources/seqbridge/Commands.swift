@@ -13,13 +13,27 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
     @Option(help: "Seconds between two scheduler runs (0 turns the scheduler off).") var tickInterval = 30
+    @Option(help: "Write the nightly report into this folder every day (see export --nightly).")
+    var nightlyExport: String?
+    @Option(help: "When to write the nightly report, HH:MM UTC.") var nightlyAt = "00:05"
+    @Option(help: "With --nightly-export: remove reports older than this many days.") var keep: Int?
+
+    func validate() throws {
+        if global.now != nil { throw ValidationError("serve runs on the system clock; --now is for one-off commands.") }
+        if Nightly.time(nightlyAt) == nil { throw ValidationError("--nightly-at takes HH:MM (UTC), e.g. 00:05.") }
+    }
 
     func run() async throws {
         let engine = try global.engine()
         var logger = Logger(label: "seqbridge")
         logger.logLevel = .info
         let app = buildApplication(
-            engine: engine, settings: ServerSettings(host: host, port: port, tickInterval: tickInterval),
+            engine: engine,
+            settings: ServerSettings(
+                host: host, port: port, tickInterval: tickInterval,
+                nightly: nightlyExport.map {
+                    NightlySettings(directory: $0, at: Nightly.time(nightlyAt)!, keepDays: keep)
+                }),
             logger: logger,
             onRunning: { port in
                 // Written straight to the descriptor so a supervising process sees it at once.
@@ -208,7 +222,7 @@ struct SuppressionCommand: AsyncParsableCommand {
         @Option(help: "Why.") var detail: String?
 
         func run() async throws {
-            let address = try EmailAddress(email).value
+            let address = try Engine.address(email, field: "EMAIL").value
             try await global.engine().store.suppress(
                 email: address, reason: .manual, detail: detail, now: global.timestamp())
             print("\(address) is on the suppression list.")
@@ -232,7 +246,7 @@ struct SuppressionCommand: AsyncParsableCommand {
         @Argument(help: "The address.") var email: String
 
         func run() async throws {
-            let address = try EmailAddress(email).value
+            let address = try Engine.address(email, field: "EMAIL").value
             let removed = try await global.engine().store.unsuppress(email: address)
             print(removed ? "\(address) is no longer suppressed." : "\(address) was not on the suppression list.")
         }
@@ -275,7 +289,7 @@ struct Show: AsyncParsableCommand {
     @Flag(help: "JSON output.") var json = false
 
     func run() async throws {
-        let address = try EmailAddress(email).value
+        let address = try Engine.address(email, field: "EMAIL").value
         guard let history = try await global.engine().store.history(email: address) else {
             throw StoreError.unknownInfluencer(address)
         }
@@ -290,10 +304,95 @@ struct Export: AsyncParsableCommand {
     @Option(help: "Write to this file (atomically) instead of standard output.") var out: String?
     @Option(help: "Only this sequence.") var sequence: String?
     @Option(help: "Only this status.") var status: Status?
+    @Option(help: "Only enrollments changed at or after this ISO 8601 time.") var since: String?
+    @Option(help: "Write the nightly report seqbridge-report-YYYY-MM-DD.csv (the previous UTC day) into DIR.")
+    var nightly: String?
+    @Option(help: "With --nightly: remove reports older than this many days.") var keep: Int?
+
+    func validate() throws {
+        if nightly != nil, out != nil || sequence != nil || status != nil || since != nil || format != .csv {
+            throw ValidationError("--nightly writes the whole report as CSV; it takes only --keep.")
+        }
+        if keep != nil, nightly == nil { throw ValidationError("--keep goes with --nightly.") }
+        if let keep, keep < 1 { throw ValidationError("--keep takes a number of days, 1 or more.") }
+    }
 
     func run() async throws {
-        let rows = try await global.engine().export(
-            format: format, filter: ExportFilter(sequence: sequence, status: status), to: out)
+        let engine = try global.engine()
+        if let nightly {
+            let result = try await engine.nightlyExport(directory: nightly, keepDays: keep, now: global.timestamp())
+            printErr("Wrote \(result.rows) row(s) to \(result.path).")
+            for name in result.removed { printErr("Removed \(name) (older than \(keep ?? 0) days).") }
+            return
+        }
+        var after: Timestamp?
+        if let since {
+            guard let parsed = Timestamp(iso8601: since) else {
+                throw AppError.badTimestamp(option: "--since", value: since)
+            }
+            after = parsed
+        }
+        let rows = try await engine.export(
+            format: format, filter: ExportFilter(sequence: sequence, status: status, since: after), to: out)
         if let out { printErr("Wrote \(rows) row(s) to \(out).") }
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    /// One line of progress on the terminal: a bar, rows, rows per second and time left.
+    static func showProgress(rows: Int, bytes: Int, size: Int, started: UInt64) {
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let rate = Int(Double(rows) / max(seconds, 0.001))
+        let left = bytes > 0 && size > bytes ? Int(seconds * Double(size - bytes) / Double(bytes)) : 0
+        let filled = size > 0 ? min(30, 30 * bytes / size) : 0
+        let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: 30 - filled)
+        let eta = "\(left / 60):" + (left % 60 < 10 ? "0" : "") + "\(left % 60)"
+        FileHandle.standardError.write(Data("\r[\(bar)] \(rows) rows  \(rate) rows/s  ETA \(eta) ".utf8))
+    }
+
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Enrol every influencer of a CSV file in a sequence.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The CSV file (UTF-8; comma, semicolon or tab separated; a header row with an email column).")
+    var file: String
+    @Option(help: "The sequence.") var sequence: String
+    @Flag(help: "Report exactly what would happen, and write nothing.") var dryRun = false
+    @Option(help: "Write skipped and rejected rows (line, email, reason) to this CSV file.") var errors: String?
+    @Option(
+        name: .customLong("map"),
+        help:
+            "Read COLUMN as FIELD (email, name, first_name, last_name, handle, platform, followers, or an attribute name); repeatable."
+    ) var mappings: [String] = []
+    @Flag(help: "Overwrite existing influencers' fields with the file's non-empty values.") var updateExisting = false
+    @Flag(help: "Print the summary as JSON on standard output.") var json = false
+    @Option(help: "Rows committed together.") var batchSize = 5_000
+
+    func run() async throws {
+        let engine = try global.engine()
+        let terminal = isatty(STDERR_FILENO) == 1
+        let started = DispatchTime.now().uptimeNanoseconds
+        var progress: (@Sendable (Int, Int, Int) -> Void)?
+        if terminal {
+            progress = { @Sendable rows, bytes, size in
+                Self.showProgress(rows: rows, bytes: bytes, size: size, started: started)
+            }
+        }
+        var importer = Importer(engine: engine)
+        importer.batchSize = max(1, batchSize)
+        var request = Importer.Request(
+            file: file, options: ImportOptions(sequence: sequence, updateExisting: updateExisting, dryRun: dryRun),
+            mappings: mappings, errorsFile: errors, progress: progress)
+        if let row = ProcessInfo.processInfo.environment["SEQBRIDGE_FAULT_KILL_AT_IMPORT_ROW"].flatMap({ Int($0) }) {
+            // Fault injection for the crash test: SIGKILL when that row is read.
+            request.onRow = { if $0 == row { kill(getpid(), SIGKILL) } }
+        }
+        let summary = try await importer.run(request, now: global.timestamp())
+        if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        printErr(summary.text)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        }
     }
 }

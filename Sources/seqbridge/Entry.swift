@@ -33,6 +33,7 @@ struct Seqbridge: AsyncParsableCommand {
         abstract: "Email sequences to influencers, with every enrollment's status kept true.",
         subcommands: [
             Serve.self, SequenceCommand.self, MailboxCommand.self, Enroll.self, Unenroll.self, Reenroll.self,
-            InfluencerCommand.self, SuppressionCommand.self, Tick.self, StatusCommand.self, Show.self, Export.self,
+            InfluencerCommand.self, SuppressionCommand.self, Import.self, Tick.self, StatusCommand.self, Show.self,
+            Export.self,
         ])
 }

@@ -5,6 +5,7 @@ import SeqbridgeApp
 import SeqbridgeCore
 import SeqbridgeMail
 import SeqbridgeSQLite
+import SeqbridgeStore
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -27,7 +28,14 @@ struct GlobalOptions: ParsableArguments {
     func engine() throws -> Engine {
         let path = databasePath
         if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") { throw AppError.postgresNotAvailable }
-        let store = try SQLiteStore(path: path)
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(path: path)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.unavailable("\(path): \(error)")
+        }
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var logger = Logger(label: "seqbridge")
         logger.logLevel = .notice

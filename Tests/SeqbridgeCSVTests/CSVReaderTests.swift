@@ -42,7 +42,8 @@ enum Either: Equatable, CustomStringConvertible {
 struct CSVReaderTests {
     @Test(arguments: [1, 3, 7, 1 << 20])
     func quotedNewlinesDoubledQuotesAndLineNumbers(chunkSize: Int) throws {
-        let path = try write("email,name,note\r\na@x.example,\"Lima, Ana\",\"two\r\nlines\"\r\nb@x.example,\"say \"\"hi\"\"\",\r\n")
+        let path = try write(
+            "email,name,note\r\na@x.example,\"Lima, Ana\",\"two\r\nlines\"\r\nb@x.example,\"say \"\"hi\"\"\",\r\n")
         #expect(
             try readAll(path, chunkSize: chunkSize) == [
                 .record(1, ["email", "name", "note"]),
@@ -70,7 +71,9 @@ struct CSVReaderTests {
     }
 
     @Test func badBytesFailOneRecordAndReadingGoesOn() throws {
-        let path = try write(Array("email,name\na@x.example,Ana\n".utf8) + [0x62, 0x40, 0xE9, 0x2C, 0x42, 0x0A] + Array("c@x.example,C\n".utf8))
+        let path = try write(
+            Array("email,name\na@x.example,Ana\n".utf8) + [0x62, 0x40, 0xE9, 0x2C, 0x42, 0x0A]
+                + Array("c@x.example,C\n".utf8))
         #expect(
             try readAll(path) == [
                 .record(1, ["email", "name"]), .record(2, ["a@x.example", "Ana"]),

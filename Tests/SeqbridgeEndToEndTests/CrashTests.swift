@@ -59,3 +59,59 @@ struct CrashTests {
         #expect(show.stdout.contains("will not be resent"))
     }
 }
+
+@Suite("Import through the binary")
+struct ImportEndToEndTests {
+    func list(_ cli: CLI, rows: Int) throws -> String {
+        var text = "email,name,followers\n"
+        for index in 0..<rows { text += "person\(index)@example.com,Person \(index),\(index)\n" }
+        let path = cli.folder.appendingPathComponent("list.csv").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func interruptedImportLeavesWholeBatchesAndARerunFinishes() throws {
+        let cli = try CLI()
+        try cli.setUpSamples()
+        let path = try list(cli, rows: 5_000)
+        let crashing = cli.process(["import", path, "--sequence", "summer-launch", "--batch-size", "1000"])
+        var environment = crashing.environment ?? [:]
+        environment["SEQBRIDGE_FAULT_KILL_AT_IMPORT_ROW"] = "2500"
+        crashing.environment = environment
+        crashing.standardError = FileHandle.nullDevice
+        try crashing.run()
+        crashing.waitUntilExit()
+        #expect(crashing.terminationReason == .uncaughtSignal)
+        #expect(try cli.exportRows().count == 2_000)
+
+        let rerun = try cli.run("import", path, "--sequence", "summer-launch", "--batch-size", "1000", "--json")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(rerun.stdout.utf8)) as? [String: Any])
+        #expect(summary["enrolled"] as? Int == 3_000)
+        #expect(summary["skipped"] as? Int == 2_000)
+        let rows = try cli.exportRows()
+        #expect(rows.count == 5_000)
+        #expect(Set(rows.compactMap { $0["email"] as? String }).count == 5_000)
+    }
+
+    @Test func samplesImportAsTheReadmeSays() throws {
+        let cli = try CLI()
+        try cli.setUpSamples()
+        let messy = CLI.samples.appendingPathComponent("influencers-messy.csv").path
+        let dry = try cli.run("import", messy, "--sequence", "summer-launch", "--dry-run")
+        #expect(dry.stderr.contains("9 row(s) read; 4 enrolled in 'summer-launch'; 0 skipped; 5 rejected."))
+        #expect(dry.stderr.contains("Dry run: nothing was written."))
+        #expect(try cli.exportRows().isEmpty)
+        let errors = cli.folder.appendingPathComponent("errors.csv").path
+        try cli.run("import", messy, "--sequence", "summer-launch", "--errors", errors)
+        #expect(
+            try String(contentsOfFile: errors, encoding: .utf8).contains("7,ana.lima@example.com,duplicate of line 2"))
+        let again = try cli.run("import", messy, "--sequence", "summer-launch")
+        #expect(again.stderr.contains("Nothing changed"))
+        let unusable = try cli.run(
+            "import", CLI.samples.appendingPathComponent("summer-launch.yaml").path, "--sequence", "summer-launch",
+            expect: 1)
+        #expect(unusable.stderr.contains("has no email column"))
+        try cli.run("tick", "--now", "2099-01-01T00:00:00Z")
+        #expect(try cli.outbox().count == 4)
+    }
+}
