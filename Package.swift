@@ -26,6 +26,7 @@ let package = Package(
             dependencies: [
                 "SeqbridgeCore", "SeqbridgeStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // Reading CSV files as spreadsheets write them.

@@ -136,6 +136,7 @@ public struct Importer: Sendable {
         state.onRow = request.onRow
         state.summary = ImportSummary(
             file: request.file, sequence: request.options.sequence, dry_run: request.options.dryRun)
+        defer { state.finishReading() }
         do {
             try await engine.store.importRows(
                 request.options, now: now, nextBatch: { try state.nextBatch() },
@@ -218,6 +219,7 @@ final class ImportState: @unchecked Sendable {
     var pending: [(line: Int, email: String, reason: String)] = []
     var lastProgress = DispatchTime.now().uptimeNanoseconds
     var onRow: (@Sendable (Int) -> Void)?
+    private var bytesRead = 0
 
     init(
         reader: CSVReader, columns: [ImportField?], file: String, engine: Engine, batchSize: Int, errors: ReportSink?,
@@ -233,34 +235,62 @@ final class ImportState: @unchecked Sendable {
         fileSize = ((try? FileManager.default.attributesOfItem(atPath: file)[.size]) as? Int) ?? 0
     }
 
-    func nextBatch() throws -> [ImportRow]? {
+    /// A batch read and checked ahead of the database.
+    struct Produced {
         var rows: [ImportRow] = []
-        rows.reserveCapacity(batchSize)
-        while rows.count < batchSize {
+        var rejections: [(line: Int, email: String, reason: String)] = []
+        var read = 0
+        /// How far into the file the reader was, for progress.
+        var bytesRead = 0
+    }
+
+    private var producedRows = 0
+    private lazy var pipe = BatchPipe<Produced>(capacity: 2) { [unowned self] in try self.produce() }
+
+    /// The store's pull: the next batch the reading thread has ready.
+    func nextBatch() throws -> [ImportRow]? {
+        guard let produced = try pipe.take() else { return nil }
+        summary.read += produced.read
+        pending = produced.rejections
+        bytesRead = produced.bytesRead
+        return produced.rows
+    }
+
+    /// Stops the reading thread (after the import, or when it failed).
+    func finishReading() { pipe.cancel() }
+
+    /// Reads and checks the next batch on the reading thread: parsing and
+    /// mapping run on one core while the database writes on the other.
+    func produce() throws -> Produced? {
+        var batch = Produced()
+        batch.rows.reserveCapacity(batchSize)
+        while batch.rows.count < batchSize {
             let record: CSVReader.Record
             do {
                 guard let next = try reader.next() else { break }
                 record = next
             } catch {
                 if case .badRecord(let line, let why) = error {
-                    summary.read += 1
-                    pending.append((line, "", why))
+                    batch.read += 1
+                    batch.rejections.append((line, "", why))
                     continue
                 }
                 throw AppError.unusableImport(file: file, why: "\(error)")
             }
             if record.isBlank { continue }
-            summary.read += 1
-            onRow?(summary.read)
+            batch.read += 1
+            producedRows += 1
+            onRow?(producedRows)
             switch map(record) {
             case .success(let fields):
-                rows.append(ImportRow(line: record.line, fields: fields, token: engine.ids.enrollmentToken()))
+                batch.rows.append(ImportRow(line: record.line, fields: fields, token: engine.ids.enrollmentToken()))
             case .failure(let rejection):
-                pending.append((record.line, rejection.email, rejection.reason))
+                batch.rejections.append((record.line, rejection.email, rejection.reason))
             }
         }
-        if rows.isEmpty && pending.isEmpty { return nil }
-        return rows
+        if batch.rows.isEmpty && batch.rejections.isEmpty { return nil }
+        batch.bytesRead = reader.bytesRead
+        return batch
     }
 
     struct Rejection: Error {
@@ -292,7 +322,7 @@ final class ImportState: @unchecked Sendable {
         var fields = InfluencerFields(email: address.value)
         for (index, column) in columns.enumerated() {
             guard let column else { continue }
-            let value = values[index].trimmingCharacters(in: .whitespaces)
+            let value = trimmedSpaces(values[index])
             guard !value.isEmpty else { continue }
             switch column {
             case .email: break
@@ -340,7 +370,79 @@ final class ImportState: @unchecked Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         if let progress, now - lastProgress > 250_000_000 {
             lastProgress = now
-            progress(summary.read, reader.bytesRead, fileSize)
+            progress(summary.read, bytesRead, fileSize)
         }
+    }
+}
+
+/// The value without leading and trailing spaces and tabs; quick when there are none.
+func trimmedSpaces(_ value: String) -> String {
+    let utf8 = value.utf8
+    guard let first = utf8.first, let last = utf8.last else { return value }
+    if first != 32, first != 9, last != 32, last != 9 { return value }
+    var start = utf8.startIndex
+    var end = utf8.endIndex
+    while start < end, utf8[start] == 32 || utf8[start] == 9 { start = utf8.index(after: start) }
+    while end > start, utf8[utf8.index(before: end)] == 32 || utf8[utf8.index(before: end)] == 9 {
+        end = utf8.index(before: end)
+    }
+    return String(value[start..<end])
+}
+
+/// A bounded hand-over from one producing thread to one consumer: the
+/// producer runs `produce` until it returns nil or throws, staying at most
+/// `capacity` items ahead.
+final class BatchPipe<Item>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Result<Item?, any Error>] = []
+    private var cancelled = false
+    private var started = false
+    private let capacity: Int
+    private let produce: () throws -> Item?
+
+    init(capacity: Int, produce: @escaping () throws -> Item?) {
+        self.capacity = capacity
+        self.produce = produce
+    }
+
+    private func start() {
+        started = true
+        let thread = Thread { [self] in
+            while true {
+                let result = Result { try produce() }
+                condition.lock()
+                while items.count >= capacity && !cancelled { condition.wait() }
+                if cancelled {
+                    condition.unlock()
+                    return
+                }
+                items.append(result)
+                condition.broadcast()
+                condition.unlock()
+                if case .success(.some) = result { continue }
+                return
+            }
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// The next item, waiting for the producer; nil once it is done.
+    func take() throws -> Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        if !started { start() }
+        while items.isEmpty { condition.wait() }
+        let result = items.removeFirst()
+        condition.broadcast()
+        if case .success(nil) = result { items.insert(result, at: 0) }
+        return try result.get()
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
     }
 }

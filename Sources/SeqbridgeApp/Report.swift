@@ -27,14 +27,68 @@ public enum Report {
     /// One RFC 4180 record. A cell a spreadsheet would read as a formula
     /// (starting with `=`, `+`, `-`, `@`, tab or CR) gets a leading apostrophe.
     public static func csvLine(_ row: ExportRow) -> String {
-        values(row).map { csvCell($0 ?? "") }.joined(separator: ",") + "\r\n"
+        var bytes: [UInt8] = []
+        appendCSV(row, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// ``csvLine(_:)`` written into a byte buffer.
+    public static func appendCSV(_ row: ExportRow, to bytes: inout [UInt8]) {
+        appendCell(row.email, to: &bytes)
+        bytes.append(44)
+        appendCell(row.name, to: &bytes)
+        bytes.append(44)
+        appendCell(row.sequence, to: &bytes)
+        bytes.append(44)
+        bytes.append(contentsOf: row.status.rawValue.utf8)
+        bytes.append(44)
+        if let reason = row.reason { bytes.append(contentsOf: reason.rawValue.utf8) }
+        bytes.append(44)
+        appendInteger(row.stepsSent, to: &bytes)
+        bytes.append(44)
+        appendInteger(row.stepsTotal, to: &bytes)
+        bytes.append(44)
+        row.enrolledAt.appendISO8601(to: &bytes)
+        for time in [row.lastSentAt, row.nextSendAt, row.finishedAt] {
+            bytes.append(44)
+            time?.appendISO8601(to: &bytes)
+        }
+        bytes.append(44)
+        appendCell(row.detail, to: &bytes)
+        bytes.append(contentsOf: [13, 10])
+    }
+
+    static func appendInteger(_ value: Int, to bytes: inout [UInt8]) {
+        if value >= 0, value < 10 {
+            bytes.append(UInt8(48 + value))
+        } else {
+            bytes.append(contentsOf: String(value).utf8)
+        }
     }
 
     static func csvCell(_ raw: String) -> String {
-        var value = raw
-        if let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { value = "'" + value }
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        var bytes: [UInt8] = []
+        appendCell(raw, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static let formulaStarts: Set<UInt8> = [61, 43, 45, 64, 9, 13]
+
+    static func appendCell(_ raw: String?, to bytes: inout [UInt8]) {
+        guard let raw, let first = raw.utf8.first else { return }
+        let neutralise = formulaStarts.contains(first)
+        let quote = raw.utf8.contains { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }
+        if quote { bytes.append(34) }
+        if neutralise { bytes.append(39) }
+        if quote {
+            for byte in raw.utf8 {
+                if byte == 34 { bytes.append(34) }
+                bytes.append(byte)
+            }
+            bytes.append(34)
+        } else {
+            bytes.append(contentsOf: raw.utf8)
+        }
     }
 
     /// One JSON object per line with the same keys as the CSV columns; absent values are null.
@@ -53,22 +107,7 @@ public enum Report {
         return "{" + parts.joined(separator: ",") + "}\n"
     }
 
-    public static func jsonString(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let s where s.value < 0x20:
-                out += String(format: "\\u%04x", s.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    public static func jsonString(_ value: String) -> String { SeqbridgeStore.jsonString(value) }
 }
 
 /// Writes text to a file atomically (a temporary file beside it, renamed at
@@ -99,6 +138,12 @@ public final class ReportSink: @unchecked Sendable {
 
     public func write(_ text: String) throws {
         buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    /// Hands the buffer to `fill` to append to directly.
+    public func write(_ fill: (inout [UInt8]) -> Void) throws {
+        fill(&buffer)
         if buffer.count >= 1 << 16 { try flush() }
     }
 
@@ -135,7 +180,11 @@ extension Engine {
         do {
             if format == .csv { try sink.write(Report.csvHeader()) }
             try await store.exportRows(filter) { row in
-                try sink.write(format == .csv ? Report.csvLine(row) : Report.jsonLine(row))
+                if format == .csv {
+                    try sink.write { Report.appendCSV(row, to: &$0) }
+                } else {
+                    try sink.write(Report.jsonLine(row))
+                }
                 counter.count += 1
             }
             try sink.finish()

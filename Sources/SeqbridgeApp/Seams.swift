@@ -36,7 +36,11 @@ public protocol IdentifierSource: Sendable {
 public struct RandomIdentifiers: IdentifierSource {
     public init() {}
 
-    public func enrollmentToken() -> String { "sbt_" + Self.randomText(22) }
+    /// Time-ordered like the Message-IDs, so bulk imports append to the token index.
+    public func enrollmentToken() -> String {
+        let millis = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        return "sbt_" + Self.base32(millis, digits: 9) + Self.randomText(14)
+    }
 
     /// Time-ordered (like a ULID): the wall-clock milliseconds first, then
     /// randomness. New ids land at the end of the database's unique indexes
@@ -60,7 +64,7 @@ public struct RandomIdentifiers: IdentifierSource {
     private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
 
     static func randomText(_ count: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
+        var generator = BufferedSecureRandom.shared
         var characters: [Character] = []
         characters.reserveCapacity(count)
         var bits: UInt64 = 0
@@ -98,4 +102,37 @@ public final class SequentialIdentifiers: IdentifierSource, @unchecked Sendable 
     public func enrollmentToken() -> String { "sbt_\(prefix)\(next())" }
 
     public func messageID(domain: String) -> String { "sb.\(prefix)\(next())@\(domain)" }
+}
+
+/// The kernel's secure random bytes (/dev/urandom), fetched 4 KiB at a time: one read
+/// serves hundreds of identifiers instead of one call per eight bytes.
+struct BufferedSecureRandom: RandomNumberGenerator {
+    static var shared: BufferedSecureRandom { BufferedSecureRandom() }
+    private static let pool = Pool()
+
+    mutating func next() -> UInt64 { Self.pool.next() }
+
+    final class Pool: @unchecked Sendable {
+        private let lock = NSLock()
+        private var buffer = [UInt64](repeating: 0, count: 512)
+        private var index = 512
+
+        func next() -> UInt64 {
+            lock.lock()
+            defer { lock.unlock() }
+            if index == buffer.count {
+                var system = SystemRandomNumberGenerator()
+                let filled = buffer.withUnsafeMutableBytes { bytes in
+                    let descriptor = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+                    guard descriptor >= 0 else { return false }
+                    defer { close(descriptor) }
+                    return read(descriptor, bytes.baseAddress, bytes.count) == bytes.count
+                }
+                if !filled { for position in buffer.indices { buffer[position] = system.next() } }
+                index = 0
+            }
+            defer { index += 1 }
+            return buffer[index]
+        }
+    }
 }

@@ -37,15 +37,23 @@ extension SQLiteStore {
 /// Decides and writes one import row at a time inside the caller's transaction.
 ///
 /// A new enrollment's cached status is written directly: it is the fold of
-/// its lone `enrolled` event, computed once for the whole import.
-private struct BatchImporter {
+/// its lone `enrolled` event, computed once for the whole import. The per-row
+/// statements go straight through the SQLite C API (``RawStatement``).
+private final class BatchImporter {
     let db: Database
     let sequenceID: Int64
     let options: ImportOptions
     let now: Timestamp
     let nextSendAt: Timestamp?
+    let checkSuppression: Bool
     let encoder = JSONEncoder()
     let decoder = JSONDecoder()
+    let markSeen: RawStatement
+    let firstSeen: RawStatement
+    let suppressed: RawStatement
+    let insertInfluencer: RawStatement
+    let insertEnrollment: RawStatement
+    let insertEvent: RawStatement
 
     init(db: Database, sequenceID: Int64, options: ImportOptions, now: Timestamp) throws {
         self.db = db
@@ -58,40 +66,65 @@ private struct BatchImporter {
         let waits = try SQLiteStore.steps(sequenceID: sequenceID, in: db).map(\.wait)
         let state = foldStatus([Event(key: "enrolled", type: .enrolled, at: now)])
         nextSendAt = SeqbridgeCore.nextSendAt(state: state, waits: waits)
+        checkSuppression = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM suppression)") ?? true
         encoder.outputFormatting = .sortedKeys
+        markSeen = try RawStatement(
+            db, "INSERT INTO temp.import_seen (email, line) VALUES (?, ?) ON CONFLICT DO NOTHING")
+        firstSeen = try RawStatement(db, "SELECT line FROM temp.import_seen WHERE email = ?")
+        suppressed = try RawStatement(db, "SELECT 1 FROM suppression WHERE email = ?")
+        insertInfluencer = try RawStatement(
+            db,
+            """
+            INSERT INTO influencer (email, name, first_name, last_name, handle, platform, followers, attributes,
+                                    created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (email) DO NOTHING
+            """)
+        insertEnrollment = try RawStatement(
+            db,
+            """
+            INSERT INTO enrollment (influencer_id, sequence_id, token, status, enrolled_at, next_send_at, updated_at)
+            VALUES (?, ?, ?, 'scheduled', ?, ?, ?)
+            """)
+        insertEvent = try RawStatement(
+            db,
+            """
+            INSERT INTO event (enrollment_id, key, type, occurred_at, recorded_at, source, detail)
+            VALUES (?, ?, 'enrolled', ?, ?, 'import', ?)
+            """)
     }
 
     func apply(_ row: ImportRow) throws -> ImportOutcome {
         let email = row.fields.email
-        try db.cachedStatement(sql: "INSERT INTO temp.import_seen (email, line) VALUES (?, ?) ON CONFLICT DO NOTHING")
-            .execute(arguments: [email, row.line])
-        if db.changesCount == 0 {
-            let first =
-                try Int.fetchOne(
-                    db.cachedStatement(sql: "SELECT line FROM temp.import_seen WHERE email = ?"), arguments: [email])
-                ?? 0
+        markSeen.bind(1, email)
+        markSeen.bind(2, Int64(row.line))
+        if try markSeen.run() == 0 {
+            firstSeen.bind(1, email)
+            let first = try firstSeen.integer() ?? 0
             return ImportOutcome(result: .rejected, reason: "duplicate of line \(first)")
         }
-        if let reason = try SQLiteStore.suppression(email: email, in: db) {
-            return ImportOutcome(result: .rejected, reason: "on the suppression list (\(reason.rawValue))")
+        if checkSuppression {
+            suppressed.bind(1, email)
+            if try suppressed.integer() != nil, let reason = try SQLiteStore.suppression(email: email, in: db) {
+                return ImportOutcome(result: .rejected, reason: "on the suppression list (\(reason.rawValue))")
+            }
         }
-        let attributes = String(decoding: try encoder.encode(row.fields.attributes), as: UTF8.self)
         let fields = row.fields
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO influencer (email, name, first_name, last_name, handle, platform, followers, attributes,
-                                        created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (email) DO NOTHING
-                """
-        ).execute(arguments: [
-            email, fields.name, fields.firstName, fields.lastName, fields.handle, fields.platform, fields.followers,
-            attributes, now.millisecondsSinceEpoch, now.millisecondsSinceEpoch,
-        ])
+        let millis = now.millisecondsSinceEpoch
+        insertInfluencer.bind(1, email)
+        insertInfluencer.bind(2, fields.name)
+        insertInfluencer.bind(3, fields.firstName)
+        insertInfluencer.bind(4, fields.lastName)
+        insertInfluencer.bind(5, fields.handle)
+        insertInfluencer.bind(6, fields.platform)
+        insertInfluencer.bind(7, fields.followers)
+        insertInfluencer.bind(8, row.attributesJSON)
+        insertInfluencer.bind(9, millis)
+        insertInfluencer.bind(10, millis)
         var outcome = ImportOutcome(result: .enrolled)
         let influencerID: Int64
-        if db.changesCount > 0 {
-            influencerID = db.lastInsertedRowID
+        if try insertInfluencer.run() > 0 {
+            influencerID = insertInfluencer.lastInsertedRowID
             outcome.created = true
         } else {
             guard let existing = try SQLiteStore.influencerID(email: email, in: db) else {
@@ -117,25 +150,19 @@ private struct BatchImporter {
                 return outcome
             }
         }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO enrollment (influencer_id, sequence_id, token, status, enrolled_at, next_send_at,
-                                        updated_at)
-                VALUES (?, ?, ?, 'scheduled', ?, ?, ?)
-                """
-        ).execute(arguments: [
-            influencerID, sequenceID, row.token, now.millisecondsSinceEpoch, nextSendAt?.millisecondsSinceEpoch,
-            now.millisecondsSinceEpoch,
-        ])
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO event (enrollment_id, key, type, occurred_at, recorded_at, source, detail)
-                VALUES (?, ?, 'enrolled', ?, ?, 'import', ?)
-                """
-        ).execute(arguments: [
-            db.lastInsertedRowID, "enrolled:\(row.token)", now.millisecondsSinceEpoch, now.millisecondsSinceEpoch,
-            "imported from line \(row.line)",
-        ])
+        insertEnrollment.bind(1, influencerID)
+        insertEnrollment.bind(2, sequenceID)
+        insertEnrollment.bind(3, row.token)
+        insertEnrollment.bind(4, millis)
+        insertEnrollment.bind(5, nextSendAt?.millisecondsSinceEpoch)
+        insertEnrollment.bind(6, millis)
+        try insertEnrollment.run()
+        insertEvent.bind(1, insertEnrollment.lastInsertedRowID)
+        insertEvent.bind(2, "enrolled:" + row.token)
+        insertEvent.bind(3, millis)
+        insertEvent.bind(4, millis)
+        insertEvent.bind(5, "imported from line \(row.line)")
+        try insertEvent.run()
         return outcome
     }
 
@@ -163,7 +190,7 @@ private struct BatchImporter {
                 """
         ).execute(arguments: [
             merged.name, merged.firstName, merged.lastName, merged.handle, merged.platform, merged.followers,
-            String(decoding: try encoder.encode(merged.attributes), as: UTF8.self), now.millisecondsSinceEpoch,
+            merged.attributesJSON, now.millisecondsSinceEpoch,
             influencerID,
         ])
         return true

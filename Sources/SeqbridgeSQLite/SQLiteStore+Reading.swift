@@ -47,14 +47,35 @@ extension SQLiteStore {
             if let sequence = filter.sequence {
                 _ = try Self.sequenceID(named: sequence, requireConnected: false, in: db)
             }
-            let rows = try Row.fetchCursor(
+            // Straight through the C API: this loop runs once per enrollment, a million times a night.
+            let query = try RawStatement(
                 db,
-                sql: Self.exportSelect + """
-                     WHERE (?1 IS NULL OR s.name = ?1) AND (?2 IS NULL OR e.status = ?2)
-                      AND (?3 IS NULL OR e.updated_at >= ?3)
-                    ORDER BY e.id
-                    """, arguments: [filter.sequence, filter.status?.rawValue, filter.since?.millisecondsSinceEpoch])
-            while let row = try rows.next() { try emit(Self.exportRow(row)) }
+                """
+                SELECT i.email, i.name, s.name, e.status, e.reason, e.steps_sent, st.steps_total,
+                  e.enrolled_at, e.last_sent_at, e.next_send_at, e.status_changed_at, e.detail
+                FROM enrollment e
+                JOIN influencer i ON i.id = e.influencer_id
+                JOIN sequence s ON s.id = e.sequence_id
+                JOIN (SELECT sequence_id, COUNT(*) AS steps_total FROM step GROUP BY sequence_id) st
+                  ON st.sequence_id = e.sequence_id
+                WHERE (?1 IS NULL OR s.name = ?1) AND (?2 IS NULL OR e.status = ?2)
+                  AND (?3 IS NULL OR e.updated_at >= ?3)
+                ORDER BY e.id
+                """)
+            query.bind(1, filter.sequence)
+            query.bind(2, filter.status?.rawValue)
+            query.bind(3, filter.since?.millisecondsSinceEpoch)
+            while try query.step() {
+                let status = Status(rawValue: query.text(3) ?? "") ?? .error
+                try emit(
+                    ExportRow(
+                        email: query.text(0) ?? "", name: query.text(1), sequence: query.text(2) ?? "", status: status,
+                        reason: query.text(4).flatMap(Reason.init(rawValue:)), stepsSent: Int(query.int64(5) ?? 0),
+                        stepsTotal: Int(query.int64(6) ?? 0),
+                        enrolledAt: Timestamp(millisecondsSinceEpoch: query.int64(7) ?? 0),
+                        lastSentAt: Timestamp(query.int64(8)), nextSendAt: Timestamp(query.int64(9)),
+                        finishedAt: status.isActive ? nil : Timestamp(query.int64(10)), detail: query.text(11)))
+            }
         }
     }
 

@@ -436,11 +436,14 @@ public struct ImportRow: Sendable, Hashable {
     public var fields: InfluencerFields
     /// The token a new enrollment gets.
     public var token: String
+    /// The attributes as stored, encoded where the row is made (the import's reading thread).
+    public var attributesJSON: String
 
     public init(line: Int, fields: InfluencerFields, token: String) {
         self.line = line
         self.fields = fields
         self.token = token
+        self.attributesJSON = fields.attributesJSON
     }
 }
 
@@ -480,4 +483,35 @@ public struct ImportOptions: Sendable, Hashable {
         self.updateExisting = updateExisting
         self.dryRun = dryRun
     }
+}
+
+extension InfluencerFields {
+    /// The attributes as a JSON object with sorted keys, as the database stores them.
+    public var attributesJSON: String {
+        var text = "{"
+        for (index, key) in attributes.keys.sorted().enumerated() {
+            if index > 0 { text += "," }
+            text += jsonString(key) + ":" + jsonString(attributes[key]!)
+        }
+        return text + "}"
+    }
+}
+
+/// A JSON string literal.
+public func jsonString(_ value: String) -> String {
+    var out = "\""
+    for scalar in value.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case let control where control.value < 0x20:
+            let hex = String(control.value, radix: 16)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
 }

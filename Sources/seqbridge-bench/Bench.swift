@@ -15,10 +15,14 @@ struct Bench {
         var arguments = CommandLine.arguments.dropFirst()
         var binary = ".build/release/seqbridge"
         var sizes = [10_000, 100_000]
+        var rows = 1_000_000
+        var only: String?
         while let argument = arguments.popFirst() {
             switch argument {
             case "--seqbridge": binary = arguments.popFirst() ?? binary
             case "--sizes": sizes = (arguments.popFirst() ?? "").split(separator: ",").compactMap { Int($0) }
+            case "--rows": rows = Int(arguments.popFirst() ?? "") ?? rows
+            case "--only": only = arguments.popFirst()
             case "--prepare":
                 // Seeds a database for profiling by hand: --prepare FILE COUNT.
                 let file = arguments.popFirst() ?? "bench.sqlite"
@@ -32,7 +36,8 @@ struct Bench {
         binary = URL(fileURLWithPath: binary).path
         print("seqbridge benchmarks (release build: \(binary))")
         print("")
-        try await TickBenchmark.run(binary: binary, sizes: sizes)
+        if only == nil || only == "tick" { try await TickBenchmark.run(binary: binary, sizes: sizes) }
+        if only == nil || only == "csv" { try await CSVBenchmark.run(binary: binary, rows: rows) }
     }
 }
 
@@ -42,9 +47,10 @@ struct Measured {
     var peakBytes: Int
     var status: Int32
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String], in folder: String)
-        throws -> Measured
-    {
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String], in folder: String,
+        stdout: String? = nil
+    ) throws -> Measured {
         var pid: pid_t = 0
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -53,7 +59,8 @@ struct Measured {
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         defer { posix_spawn_file_actions_destroy(&actions) }
         let start = DispatchTime.now()
         guard posix_spawn(&pid, executable, &actions, nil, argv, envp) == 0 else {

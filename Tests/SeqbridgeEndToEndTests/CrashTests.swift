@@ -82,12 +82,14 @@ struct ImportEndToEndTests {
         try crashing.run()
         crashing.waitUntilExit()
         #expect(crashing.terminationReason == .uncaughtSignal)
-        #expect(try cli.exportRows().count == 2_000)
+        // Reading runs up to two batches ahead of the database: one or two whole batches made it.
+        let committed = try cli.exportRows().count
+        #expect(committed == 1_000 || committed == 2_000, "\(committed) rows: not whole batches")
 
         let rerun = try cli.run("import", path, "--sequence", "summer-launch", "--batch-size", "1000", "--json")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(rerun.stdout.utf8)) as? [String: Any])
-        #expect(summary["enrolled"] as? Int == 3_000)
-        #expect(summary["skipped"] as? Int == 2_000)
+        #expect(summary["enrolled"] as? Int == 5_000 - committed)
+        #expect(summary["skipped"] as? Int == committed)
         let rows = try cli.exportRows()
         #expect(rows.count == 5_000)
         #expect(Set(rows.compactMap { $0["email"] as? String }).count == 5_000)
