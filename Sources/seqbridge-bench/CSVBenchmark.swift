@@ -82,7 +82,7 @@ enum CSVBenchmark {
         guard
             let handle = FileHandle(forWritingAtPath: path)
                 ?? {
-                    FileManager.default.createFile(atPath: path, contents: nil)
+                    _ = FileManager.default.createFile(atPath: path, contents: nil)
                     return FileHandle(forWritingAtPath: path)
                 }()
         else { throw BenchError("cannot write \(path)") }
