@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // The status rules as plain functions: no I/O, no clock, no dependencies.
@@ -31,6 +32,14 @@ let package = Package(
         ),
         // Reading CSV files as spreadsheets write them.
         .target(name: "SeqbridgeCSV"),
+        // Provider webhooks: authenticity checks and decoders into the normalized event model.
+        .target(
+            name: "SeqbridgeWebhooks",
+            dependencies: [
+                "SeqbridgeCore", "SeqbridgeStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Composing RFC 5322 messages and handing them to a transport.
         .target(name: "SeqbridgeMail", dependencies: ["SeqbridgeCore"]),
         // The use cases behind each command, wired from injected seams.
@@ -38,6 +47,7 @@ let package = Package(
             name: "SeqbridgeApp",
             dependencies: [
                 "SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite", "SeqbridgeMail", "SeqbridgeCSV",
+                "SeqbridgeWebhooks",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,6 +76,13 @@ let package = Package(
         ),
         .testTarget(name: "SeqbridgeCoreTests", dependencies: ["SeqbridgeCore"]),
         .testTarget(name: "SeqbridgeCSVTests", dependencies: ["SeqbridgeCSV"]),
+        .testTarget(
+            name: "SeqbridgeWebhooksTests",
+            dependencies: [
+                "SeqbridgeWebhooks", "SeqbridgeCore", "SeqbridgeStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "SeqbridgeSQLiteTests",
             dependencies: ["SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite"]

@@ -36,24 +36,30 @@ extension SQLiteStore {
             event.bounceClass?.rawValue, event.detail,
         ])
         guard db.changesCount > 0 else { return false }
-        let core = Event(key: event.key, type: event.type, at: event.at, bounceClass: event.bounceClass)
-        if let reason = suppressionReason(for: core) {
-            // The address the message went to, or else the influencer's current one.
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO suppression (email, reason, detail, created_at)
-                    SELECT coalesce(
-                      (SELECT recipient FROM message WHERE message_id = ?),
-                      (SELECT i.email FROM enrollment e JOIN influencer i ON i.id = e.influencer_id WHERE e.id = ?)),
-                      ?, ?, ?
-                    ON CONFLICT (email) DO NOTHING
-                    """
-            ).execute(arguments: [
-                event.messageID, enrollmentID, reason.rawValue, event.detail, recordedAt.millisecondsSinceEpoch,
-            ])
-        }
+        try suppressIfNeeded(
+            Event(key: event.key, type: event.type, at: event.at, bounceClass: event.bounceClass),
+            messageID: event.messageID, enrollmentID: enrollmentID, detail: event.detail, now: recordedAt, in: db)
         try refresh(enrollmentID: enrollmentID, now: recordedAt, in: db)
         return true
+    }
+
+    /// Puts the address on the suppression list after a complaint, an
+    /// unsubscribe or a hard bounce: the address the message went to, or else
+    /// the influencer's current one.
+    static func suppressIfNeeded(
+        _ event: Event, messageID: String?, enrollmentID: Int64, detail: String?, now: Timestamp, in db: Database
+    ) throws {
+        guard let reason = suppressionReason(for: event) else { return }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO suppression (email, reason, detail, created_at)
+                SELECT coalesce(
+                  (SELECT recipient FROM message WHERE message_id = ?),
+                  (SELECT i.email FROM enrollment e JOIN influencer i ON i.id = e.influencer_id WHERE e.id = ?)),
+                  ?, ?, ?
+                ON CONFLICT (email) DO NOTHING
+                """
+        ).execute(arguments: [messageID, enrollmentID, reason.rawValue, detail, now.millisecondsSinceEpoch])
     }
 
     /// Recomputes an enrollment's cached status, counters and next send time

@@ -101,9 +101,20 @@ extension SQLiteStore {
                       steps_total INTEGER,
                       bounce_class TEXT,
                       detail TEXT,
-                      raw TEXT
+                      raw TEXT,
+                      -- How a reported event was matched: message_id, token, provider_id, recipient (weak).
+                      match TEXT,
+                      recipient TEXT,
+                      malformed TEXT
                     );
                     CREATE INDEX event_enrollment ON event(enrollment_id, occurred_at);
+                    -- What an unmatched event may match later: mid:<Message-ID>, tok:<token>, pid:<provider id>.
+                    CREATE TABLE unmatched_hint (
+                      hint TEXT NOT NULL,
+                      event_id INTEGER NOT NULL REFERENCES event(id),
+                      PRIMARY KEY (hint, event_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX unmatched_hint_event ON unmatched_hint(event_id);
                     CREATE TABLE suppression (
                       email TEXT PRIMARY KEY,
                       reason TEXT NOT NULL,

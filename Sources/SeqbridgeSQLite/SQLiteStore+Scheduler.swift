@@ -103,6 +103,8 @@ extension SQLiteStore {
                     FROM message m JOIN enrollment e ON e.id = m.enrollment_id
                     WHERE m.message_id = ? AND m.state = 'claimed'
                     """)
+            // Reports that arrived before we recorded the send (a fast provider) are applied after it.
+            var waiting: [(messageID: String, providerMessageID: String?, enrollmentID: Int64)] = []
             for report in reports {
                 guard let message = try Row.fetchOne(lookup, arguments: [report.messageID]) else { continue }
                 let rowID: Int64 = message["id"]
@@ -116,11 +118,13 @@ extension SQLiteStore {
                     try db.cachedStatement(
                         sql: "UPDATE message SET state = 'sent', sent_at = ?, provider_message_id = ? WHERE id = ?"
                     ).execute(arguments: [now.millisecondsSinceEpoch, providerMessageID, rowID])
+
                     if message["retry_after"] as Int64? != nil {
                         try db.cachedStatement(sql: "UPDATE enrollment SET retry_after = NULL WHERE id = ?")
                             .execute(arguments: [enrollmentID])
                     }
                     try Self.append(sent, to: enrollmentID, recordedAt: now, in: db)
+                    waiting.append((report.messageID, providerMessageID, enrollmentID))
                 case .deferred(let detail, let retryAt):
                     // Not sent: release the claim so the step goes out later.
                     try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [rowID])
@@ -143,6 +147,15 @@ extension SQLiteStore {
                             messageID: report.messageID, bounceClass: bounceClass, detail: detail),
                         to: enrollmentID, recordedAt: now, in: db)
                 }
+            }
+            guard !waiting.isEmpty, try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM unmatched_hint)") == true
+            else { return }
+            for entry in waiting {
+                let token = try String.fetchOne(
+                    db, sql: "SELECT token FROM enrollment WHERE id = ?", arguments: [entry.enrollmentID])
+                try Self.applyWaitingEvents(
+                    messageID: entry.messageID, token: token, providerMessageID: entry.providerMessageID, now: now,
+                    in: db)
             }
         }
     }

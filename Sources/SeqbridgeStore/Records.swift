@@ -515,3 +515,62 @@ public func jsonString(_ value: String) -> String {
     }
     return out + "\""
 }
+
+/// One event a provider or mail server reported, in the normalized model
+/// shared by every webhook, inbound email and delivery report.
+public struct ProviderEvent: Sendable, Hashable {
+    /// Where it came from: `sendgrid`, `mailgun`, ..., `generic`, `dsn`.
+    public var source: String
+    public var type: EventType
+    public var recipient: String?
+    /// Our Message-IDs found in the event, without angle brackets.
+    public var messageIDs: [String]
+    /// The provider's own id for the message, as returned when it was sent.
+    public var providerMessageID: String?
+    /// Our enrollment token, when the provider echoed it.
+    public var token: String?
+    /// The provider's event id, or a hash of the raw event where it gives none.
+    public var eventID: String
+    public var timestamp: Timestamp
+    public var bounceClass: BounceClass?
+    /// The SMTP diagnostic or the provider's explanation.
+    public var detail: String?
+    /// The event as received.
+    public var raw: String
+    /// Set when the event could not be read: recorded with its reason, applied to nothing.
+    public var malformed: String?
+
+    public init(
+        source: String, type: EventType, recipient: String? = nil, messageIDs: [String] = [],
+        providerMessageID: String? = nil, token: String? = nil, eventID: String, timestamp: Timestamp,
+        bounceClass: BounceClass? = nil, detail: String? = nil, raw: String, malformed: String? = nil
+    ) {
+        self.source = source
+        self.type = type
+        self.recipient = recipient
+        self.messageIDs = messageIDs
+        self.providerMessageID = providerMessageID
+        self.token = token
+        self.eventID = eventID
+        self.timestamp = timestamp
+        self.bounceClass = bounceClass
+        self.detail = detail
+        self.raw = raw
+        self.malformed = malformed
+    }
+
+    /// The event's identity in the history: the same provider event twice is one event.
+    public var key: String { source + ":" + eventID }
+}
+
+/// What became of one reported event.
+public enum EventDisposition: String, Sendable, Hashable, Codable {
+    /// Matched to a message or enrollment and folded into its status.
+    case applied
+    /// Seen before (a provider retry): stored once, applied once.
+    case duplicate
+    /// Matches nothing yet: kept, applied when its message appears or on `events retry`.
+    case unmatched
+    /// Could not be read: kept with its reason.
+    case malformed
+}

@@ -64,6 +64,13 @@ public protocol Store: Sendable {
     func recordSends(_ reports: [SendReport], now: Timestamp) async throws
     func recordRenderFailures(_ failures: [RenderFailure], now: Timestamp) async throws
 
+    // Reported events
+    /// Stores and applies reported events in one transaction, matching each to
+    /// its message (SPEC §3). Answers one disposition per event, in order.
+    func recordProviderEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> [EventDisposition]
+    /// Tries every unmatched event again; answers how many now applied and how many are still unmatched.
+    func retryUnmatched(now: Timestamp) async throws -> (applied: Int, unmatched: Int)
+
     // Reading
     func statusCounts(sequence: String?) async throws -> [StatusCount]
     func history(email: String) async throws -> InfluencerHistory?

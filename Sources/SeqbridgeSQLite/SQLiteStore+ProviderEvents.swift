@@ -1,0 +1,193 @@
+import GRDB
+import SeqbridgeCore
+import SeqbridgeStore
+
+extension SQLiteStore {
+    public func recordProviderEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> [EventDisposition] {
+        guard !events.isEmpty else { return [] }
+        return try await writer.write { db in
+            try events.map { try Self.record($0, now: now, in: db) }
+        }
+    }
+
+    public func retryUnmatched(now: Timestamp) async throws -> (applied: Int, unmatched: Int) {
+        try await writer.write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, type, occurred_at, source, bounce_class, detail, recipient, match FROM event
+                    WHERE enrollment_id IS NULL AND malformed IS NULL AND source NOT IN ('operator', 'seqbridge', 'import')
+                    ORDER BY id
+                    """)
+            var applied = 0
+            for row in rows {
+                let eventID: Int64 = row["id"]
+                let hints = try String.fetchAll(
+                    db, sql: "SELECT hint FROM unmatched_hint WHERE event_id = ?", arguments: [eventID])
+                let candidate = Candidate(
+                    messageIDs: hints.filter { $0.hasPrefix("mid:") }.map { String($0.dropFirst(4)) },
+                    token: hints.first { $0.hasPrefix("tok:") }.map { String($0.dropFirst(4)) },
+                    providerMessageID: hints.first { $0.hasPrefix("pid:") }.map { String($0.dropFirst(4)) },
+                    recipient: row["recipient"])
+                if let match = try Self.match(candidate, in: db) {
+                    try Self.attach(eventID: eventID, to: match, now: now, in: db)
+                    applied += 1
+                }
+            }
+            return (applied, rows.count - applied)
+        }
+    }
+
+    /// What an event offers to match on (SPEC §3), strongest first.
+    struct Candidate {
+        var messageIDs: [String]
+        var token: String?
+        var providerMessageID: String?
+        var recipient: String?
+    }
+
+    struct Match {
+        var enrollmentID: Int64
+        /// Our Message-ID of the message the event is about, when known.
+        var messageID: String?
+        /// How it was matched; `recipient` is the weak one.
+        var how: String
+    }
+
+    /// Our Message-ID, then the echoed token, then the provider's message id,
+    /// then the latest message to the recipient (weak).
+    static func match(_ candidate: Candidate, in db: Database) throws -> Match? {
+        for messageID in candidate.messageIDs {
+            if let enrollmentID = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT enrollment_id FROM message WHERE message_id = ?"),
+                arguments: [messageID])
+            {
+                return Match(enrollmentID: enrollmentID, messageID: messageID, how: "message_id")
+            }
+        }
+        if let token = candidate.token,
+            let enrollmentID = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM enrollment WHERE token = ?"), arguments: [token])
+        {
+            // The message is the one the provider names, else the enrollment's latest.
+            let messageID = try String.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT message_id FROM message WHERE enrollment_id = ?
+                        ORDER BY (provider_message_id IS NOT NULL AND provider_message_id = ?) DESC, step DESC LIMIT 1
+                        """), arguments: [enrollmentID, candidate.providerMessageID])
+            return Match(enrollmentID: enrollmentID, messageID: messageID, how: "token")
+        }
+        if let providerMessageID = candidate.providerMessageID,
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT enrollment_id, message_id FROM message WHERE provider_message_id = ? LIMIT 1"),
+                arguments: [providerMessageID])
+        {
+            return Match(enrollmentID: row["enrollment_id"], messageID: row["message_id"], how: "provider_id")
+        }
+        if let recipient = candidate.recipient,
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT enrollment_id, message_id FROM message
+                        WHERE recipient = ? AND state != 'claimed' ORDER BY sent_at DESC, id DESC LIMIT 1
+                        """), arguments: [recipient])
+        {
+            return Match(enrollmentID: row["enrollment_id"], messageID: row["message_id"], how: "recipient")
+        }
+        return nil
+    }
+
+    static func record(_ event: ProviderEvent, now: Timestamp, in db: Database) throws -> EventDisposition {
+        let candidate = Candidate(
+            messageIDs: event.messageIDs, token: event.token, providerMessageID: event.providerMessageID,
+            recipient: event.recipient)
+        let match = event.malformed == nil ? try match(candidate, in: db) : nil
+        var detail = event.detail
+        if let match, match.how == "recipient" {
+            detail = (detail.map { $0 + " " } ?? "") + "(weak match: by recipient address only)"
+        }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO event (enrollment_id, key, type, occurred_at, recorded_at, source, message_id,
+                                   bounce_class, detail, raw, match, recipient, malformed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (key) DO NOTHING
+                """
+        ).execute(arguments: [
+            match?.enrollmentID, event.key, event.type.rawValue, event.timestamp.millisecondsSinceEpoch,
+            now.millisecondsSinceEpoch, event.source, match?.messageID, event.bounceClass?.rawValue, detail,
+            event.raw, match?.how, event.recipient, event.malformed,
+        ])
+        guard db.changesCount > 0 else { return .duplicate }
+        let rowID = db.lastInsertedRowID
+        if event.malformed != nil { return .malformed }
+        guard let match else {
+            let hints =
+                event.messageIDs.map { "mid:" + $0 } + (event.token.map { ["tok:" + $0] } ?? [])
+                + (event.providerMessageID.map { ["pid:" + $0] } ?? [])
+            for hint in Set(hints) {
+                try db.cachedStatement(sql: "INSERT INTO unmatched_hint (hint, event_id) VALUES (?, ?)")
+                    .execute(arguments: [hint, rowID])
+            }
+            return .unmatched
+        }
+        try afterAttach(eventID: rowID, event: event, enrollmentID: match.enrollmentID, now: now, in: db)
+        return .applied
+    }
+
+    /// Gives a stored unmatched event its enrollment and applies it.
+    static func attach(eventID: Int64, to match: Match, now: Timestamp, in db: Database) throws {
+        try db.execute(
+            sql: "UPDATE event SET enrollment_id = ?, message_id = ?, match = ? WHERE id = ?",
+            arguments: [match.enrollmentID, match.messageID, match.how, eventID])
+        try db.execute(sql: "DELETE FROM unmatched_hint WHERE event_id = ?", arguments: [eventID])
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT type, bounce_class, detail, message_id FROM event WHERE id = ?", arguments: [eventID]),
+            let type = EventType(rawValue: row["type"])
+        else { return }
+        let event = Event(
+            key: "", type: type, at: now, bounceClass: (row["bounce_class"] as String?).flatMap(BounceClass.init))
+        try suppressIfNeeded(
+            event, messageID: row["message_id"], enrollmentID: match.enrollmentID, detail: row["detail"], now: now,
+            in: db)
+        try refresh(enrollmentID: match.enrollmentID, now: now, in: db)
+    }
+
+    static func afterAttach(
+        eventID: Int64, event: ProviderEvent, enrollmentID: Int64, now: Timestamp, in db: Database
+    ) throws {
+        let messageID = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT message_id FROM event WHERE id = ?"), arguments: [eventID])
+        try suppressIfNeeded(
+            Event(key: event.key, type: event.type, at: event.timestamp, bounceClass: event.bounceClass),
+            messageID: messageID, enrollmentID: enrollmentID, detail: event.detail, now: now, in: db)
+        try refresh(enrollmentID: enrollmentID, now: now, in: db)
+    }
+
+    /// Unmatched events waiting for these messages, applied now that the messages are recorded.
+    static func applyWaitingEvents(
+        messageID: String, token: String?, providerMessageID: String?, now: Timestamp, in db: Database
+    ) throws {
+        var hints = ["mid:" + messageID]
+        if let token { hints.append("tok:" + token) }
+        if let providerMessageID { hints.append("pid:" + providerMessageID) }
+        for hint in hints {
+            let waiting = try Int64.fetchAll(
+                db.cachedStatement(sql: "SELECT event_id FROM unmatched_hint WHERE hint = ?"), arguments: [hint])
+            for eventID in waiting {
+                guard
+                    let match = try match(
+                        Candidate(
+                            messageIDs: hint.hasPrefix("mid:") ? [messageID] : [],
+                            token: hint.hasPrefix("tok:") ? token : nil,
+                            providerMessageID: hint.hasPrefix("pid:") ? providerMessageID : nil, recipient: nil),
+                        in: db)
+                else { continue }
+                try attach(eventID: eventID, to: match, now: now, in: db)
+            }
+        }
+    }
+}
