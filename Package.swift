@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The status rules as plain functions: no I/O, no clock, no dependencies.
@@ -57,7 +59,9 @@ let package = Package(
         .target(
             name: "SeqbridgeHTTP",
             dependencies: [
-                "SeqbridgeApp", "SeqbridgeStore",
+                "SeqbridgeApp", "SeqbridgeStore", "SeqbridgeWebhooks", "SeqbridgeCore",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -65,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "seqbridge",
             dependencies: [
-                "SeqbridgeApp", "SeqbridgeHTTP", "SeqbridgeCore",
+                "SeqbridgeApp", "SeqbridgeHTTP", "SeqbridgeCore", "SeqbridgeWebhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import SeqbridgeApp
 import SeqbridgeCore
+import SeqbridgeWebhooks
 import ServiceLifecycle
 
 /// Settings of `seqbridge serve`.
@@ -12,12 +13,17 @@ public struct ServerSettings: Sendable {
     /// Seconds between two scheduler runs; 0 turns the scheduler off.
     public var tickInterval: Int
     public var nightly: NightlySettings?
+    public var webhooks: WebhookSettings
 
-    public init(host: String, port: Int, tickInterval: Int, nightly: NightlySettings? = nil) {
+    public init(
+        host: String, port: Int, tickInterval: Int, nightly: NightlySettings? = nil,
+        webhooks: WebhookSettings = WebhookSettings()
+    ) {
         self.host = host
         self.port = port
         self.tickInterval = tickInterval
         self.nightly = nightly
+        self.webhooks = webhooks
     }
 }
 
@@ -34,9 +40,26 @@ public struct NightlySettings: Sendable {
     }
 }
 
-/// The routes of the service. Webhook and inbound routes join here in their own modules.
-public func buildRouter(engine: Engine) -> Router<BasicRequestContext> {
+/// The routes of the service.
+public func buildRouter(
+    engine: Engine, webhooks: WebhookSettings = WebhookSettings(), metrics: ServiceMetrics = ServiceMetrics(),
+    clock: @escaping @Sendable () -> Timestamp = { SystemNow().now() }
+) -> Router<BasicRequestContext> {
     let router = Router()
+    WebhookRoutes(
+        engine: engine, settings: webhooks, commit: GroupCommit(store: engine.store), metrics: metrics, clock: clock
+    ).add(to: router)
+    router.get("/metrics") { _, _ -> Response in
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text())))
+    }
+    // The baseline of the webhook benchmark: answers without touching storage.
+    router.post("/bench/noop") { request, _ -> Response in
+        var request = request
+        _ = try await request.collectBody(upTo: 5 << 20)
+        return Response(status: .ok)
+    }
     router.get("/healthz") { _, _ -> Response in
         do {
             try await engine.store.ping()
@@ -68,7 +91,7 @@ public func buildApplication(
         services.append(NightlyService(engine: engine, settings: nightly, logger: logger))
     }
     return Application(
-        router: buildRouter(engine: engine),
+        router: buildRouter(engine: engine, webhooks: settings.webhooks),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "seqbridge"),
         services: services,
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },

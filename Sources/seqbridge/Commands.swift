@@ -5,6 +5,7 @@ import SeqbridgeApp
 import SeqbridgeCore
 import SeqbridgeHTTP
 import SeqbridgeStore
+import SeqbridgeWebhooks
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,6 +18,7 @@ struct Serve: AsyncParsableCommand {
     var nightlyExport: String?
     @Option(help: "When to write the nightly report, HH:MM UTC.") var nightlyAt = "00:05"
     @Option(help: "With --nightly-export: remove reports older than this many days.") var keep: Int?
+    @Option(help: "The largest webhook body accepted, in bytes.") var maxBodyBytes = 5 << 20
 
     func validate() throws {
         if global.now != nil { throw ValidationError("serve runs on the system clock; --now is for one-off commands.") }
@@ -25,6 +27,12 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try global.engine()
+        let environment = ProcessInfo.processInfo.environment
+        let secrets = try WebhookSecrets.fromEnvironment(environment)
+        let extraHosts = Set(
+            (environment["SEQBRIDGE_SNS_EXTRA_HOSTS"] ?? "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            })
         var logger = Logger(label: "seqbridge")
         logger.logLevel = .info
         let app = buildApplication(
@@ -33,7 +41,8 @@ struct Serve: AsyncParsableCommand {
                 host: host, port: port, tickInterval: tickInterval,
                 nightly: nightlyExport.map {
                     NightlySettings(directory: $0, at: Nightly.time(nightlyAt)!, keepDays: keep)
-                }),
+                },
+                webhooks: WebhookSettings(secrets: secrets, maxBodyBytes: maxBodyBytes, extraSNSHosts: extraHosts)),
             logger: logger,
             onRunning: { port in
                 // Written straight to the descriptor so a supervising process sees it at once.
@@ -393,6 +402,52 @@ struct Import: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        }
+    }
+}
+
+struct Ingest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply a saved webhook payload, by the same path as the listener.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The saved request body.") var file: String
+    @Option(help: "The provider: \(Providers.names.joined(separator: ", ")).") var source: String
+    @Option(help: "The request's content type, when it matters.") var contentType: String?
+    @Flag(help: "Decode and print; store and apply nothing.") var dryRun = false
+    @Flag(help: "Print each normalized event as a JSON line.") var json = false
+
+    func validate() throws {
+        guard Providers.names.contains(source) else {
+            throw ValidationError("--source must be one of \(Providers.names.joined(separator: ", ")).")
+        }
+    }
+
+    func run() async throws {
+        let (events, summary) = try await global.engine().ingest(
+            file: file, source: source, dryRun: dryRun, now: global.timestamp())
+        if json { for event in events { print(Engine.eventJSON(event)) } }
+        if let summary {
+            printErr(
+                "\(file): \(summary.received) event(s); \(summary.applied) applied, \(summary.duplicates) duplicate(s), \(summary.unmatched) unmatched, \(summary.malformed) malformed."
+            )
+        } else {
+            printErr("\(file): \(events.count) event(s) decoded; dry run: nothing stored.")
+        }
+    }
+}
+
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events", abstract: "Reported events.", subcommands: [Retry.self])
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Match unmatched events again and apply those that match now.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let result = try await global.engine().store.retryUnmatched(now: global.timestamp())
+            print("\(result.applied) event(s) applied; \(result.unmatched) still unmatched.")
         }
     }
 }

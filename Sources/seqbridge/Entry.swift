@@ -34,6 +34,6 @@ struct Seqbridge: AsyncParsableCommand {
         subcommands: [
             Serve.self, SequenceCommand.self, MailboxCommand.self, Enroll.self, Unenroll.self, Reenroll.self,
             InfluencerCommand.self, SuppressionCommand.self, Import.self, Tick.self, StatusCommand.self, Show.self,
-            Export.self,
+            Export.self, Ingest.self, EventsCommand.self,
         ])
 }

@@ -1,0 +1,166 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import SeqbridgeApp
+import SeqbridgeCore
+import SeqbridgeStore
+import SeqbridgeWebhooks
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Settings of the webhook listener.
+public struct WebhookSettings: Sendable {
+    public var secrets: WebhookSecrets
+    /// The largest body accepted, in bytes.
+    public var maxBodyBytes: Int
+    /// Hosts whose SNS subscription URLs may be visited besides `sns.<region>.amazonaws.com` (tests: loopback).
+    public var extraSNSHosts: Set<String>
+
+    public init(
+        secrets: WebhookSecrets = WebhookSecrets(), maxBodyBytes: Int = 5 << 20, extraSNSHosts: Set<String> = []
+    ) {
+        self.secrets = secrets
+        self.maxBodyBytes = maxBodyBytes
+        self.extraSNSHosts = extraSNSHosts
+    }
+}
+
+/// `POST /webhooks/{provider}` in one fixed order: size limit, authenticity on
+/// the raw bytes, content type, decode, durable store, answer.
+struct WebhookRoutes: Sendable {
+    let engine: Engine
+    let settings: WebhookSettings
+    let commit: GroupCommit
+    let metrics: ServiceMetrics
+    let clock: @Sendable () -> Timestamp
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.post("/webhooks/:provider") { request, context -> Response in
+            let provider = context.parameters.get("provider") ?? ""
+            return await handle(request, provider: provider, logger: context.logger)
+        }
+        // Mandrill checks a new webhook URL with HEAD before it will use it.
+        router.on("/webhooks/:provider", method: .head) { _, _ -> Response in Response(status: .ok) }
+    }
+
+    func handle(_ request: Request, provider: String, logger: Logger) async -> Response {
+        var logger = logger
+        logger[metadataKey: "provider"] = "\(provider)"
+        for field in request.headers
+        where ["svix-id", "x-amz-sns-message-id", "x-messagesystems-batch-id"].contains(field.name.canonicalName) {
+            logger[metadataKey: "delivery_id"] = "\(field.value)"
+        }
+        guard Providers.names.contains(provider) else {
+            return refuse(.unknownProvider(provider), provider: "unknown", logger: logger)
+        }
+        let body: ByteBuffer
+        do {
+            var request = request
+            body = try await request.collectBody(upTo: settings.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            return refuse(.tooLarge(limit: settings.maxBodyBytes), provider: provider, logger: logger)
+        } catch {
+            return refuse(.unparseable("the body could not be read"), provider: provider, logger: logger)
+        }
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let now = clock()
+        let webhook = WebhookRequest(body: Array(buffer: body), headers: headers, receivedAt: now)
+        do {
+            try settings.secrets.verify(provider: provider, webhook, now: now)
+            try checkContentType(webhook, provider: provider)
+            let decoded = try Providers.decode(provider: provider, webhook)
+            if let control = decoded.control { return await handleControl(control, provider: provider, logger: logger) }
+            var summary = IntakeSummary()
+            do {
+                summary.count(try await commit.submit(decoded.events, now: now))
+            } catch {
+                logger.error("storing events failed", metadata: ["error": "\(error)"])
+                metrics.request(provider: provider, outcome: "unavailable")
+                return json(.serviceUnavailable, #"{"error":"the events could not be stored; try again"}"#)
+            }
+            metrics.request(provider: provider, outcome: "ok")
+            metrics.events(decoded.events, summary: summary)
+            logger.debug(
+                "webhook stored", metadata: ["received": "\(summary.received)", "applied": "\(summary.applied)"])
+            let encoded = (try? JSONEncoder().encode(summary)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            return json(.ok, encoded)
+        } catch {
+            return refuse(error, provider: provider, logger: logger)
+        }
+    }
+
+    func checkContentType(_ request: WebhookRequest, provider: String) throws(WebhookError) {
+        let type = request.contentType
+        guard !type.isEmpty else { return }
+        let accepted: Set<String> =
+            switch provider {
+            case "mandrill": ["application/x-www-form-urlencoded"]
+            case "ses": ["application/json", "text/plain"]
+            default: ["application/json"]
+            }
+        guard accepted.contains(type) else { throw .unsupportedContentType(type) }
+    }
+
+    func handleControl(_ control: ControlMessage, provider: String, logger: Logger) async -> Response {
+        metrics.request(provider: provider, outcome: "control")
+        switch control {
+        case .unsubscribeConfirmation(let topic):
+            logger.notice("SNS unsubscribe confirmation", metadata: ["topic": "\(topic)"])
+            return json(.ok, #"{"control":"unsubscribe_confirmation"}"#)
+        case .subscriptionConfirmation(let url, let topic):
+            guard let parsed = URL(string: url), let host = parsed.host,
+                SNSHosts.allowed(host, extra: settings.extraSNSHosts),
+                parsed.scheme == "https" || settings.extraSNSHosts.contains(host)
+            else {
+                logger.warning("SNS subscription URL refused", metadata: ["url": "\(url)"])
+                return json(.badRequest, #"{"error":"the SubscribeURL is not an Amazon SNS address"}"#)
+            }
+            do {
+                let (_, response) = try await URLSession.shared.data(from: parsed)
+                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                guard (200..<300).contains(status) else { throw URLError(.badServerResponse) }
+                logger.notice("SNS subscription confirmed", metadata: ["topic": "\(topic)"])
+                return json(.ok, #"{"control":"subscription_confirmed"}"#)
+            } catch {
+                logger.error("SNS subscription confirmation failed", metadata: ["error": "\(error)"])
+                return json(
+                    .serviceUnavailable, #"{"error":"the subscription could not be confirmed; SNS will retry"}"#)
+            }
+        }
+    }
+
+    func refuse(_ error: WebhookError, provider: String, logger: Logger) -> Response {
+        let outcome =
+            switch error {
+            case .unauthenticated: "unauthenticated"
+            case .tooLarge: "too_large"
+            case .unsupportedContentType: "unsupported_media_type"
+            case .unknownProvider: "unknown_provider"
+            case .unparseable: "bad_request"
+            }
+        metrics.request(provider: provider, outcome: outcome)
+        logger.warning("webhook refused", metadata: ["reason": "\(error)"])
+        return json(HTTPResponse.Status(code: error.status), #"{"error":\#(Report.jsonString(error.description))}"#)
+    }
+}
+
+enum SNSHosts {
+    /// `sns.<region>.amazonaws.com` (and the China partition), or an allowed extra host.
+    static func allowed(_ host: String, extra: Set<String>) -> Bool {
+        if extra.contains(host) { return true }
+        let parts = host.lowercased().split(separator: ".")
+        guard parts.count >= 4, parts[0] == "sns" else { return false }
+        let suffix = parts[2...].joined(separator: ".")
+        return suffix == "amazonaws.com" || suffix == "amazonaws.com.cn"
+    }
+}
+
+func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
+    Response(
+        status: status, headers: [.contentType: "application/json"],
+        body: ResponseBody(byteBuffer: ByteBuffer(string: body + "\n")))
+}
