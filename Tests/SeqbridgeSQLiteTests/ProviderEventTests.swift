@@ -1,0 +1,158 @@
+import Foundation
+import SeqbridgeCore
+import SeqbridgeStore
+import Testing
+
+@testable import SeqbridgeSQLite
+
+func reported(
+    _ type: EventType, id: String, at time: String, messageID: String? = nil, token: String? = nil,
+    providerID: String? = nil, recipient: String? = nil, bounce: BounceClass? = nil, detail: String? = nil
+) -> ProviderEvent {
+    ProviderEvent(
+        source: "test", type: type, recipient: recipient, messageIDs: messageID.map { [$0] } ?? [],
+        providerMessageID: providerID, token: token, eventID: id, timestamp: at(time), bounceClass: bounce,
+        detail: detail, raw: "{}")
+}
+
+@Suite("Reported events")
+struct ProviderEventTests {
+    /// One enrollment of a three-step sequence with step 1 sent as `m1.1@brand.example`.
+    func sentOne() async throws -> SQLiteStore {
+        let store = try TemporaryDatabase().store
+        try await store.seed(waits: [0, 86_400, 86_400])
+        try await store.enroll(
+            InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "tok-ana", force: false,
+            now: at("2026-11-02T09:00:00Z"))
+        let due = try await store.sendDue(now: at("2026-11-02T10:00:00Z"))
+        #expect(due.count == 1)
+        return store
+    }
+
+    func messageID(_ store: SQLiteStore, _ email: String = "ana@example.com") async throws -> String {
+        try #require(try await store.history(email: email)?.enrollments.last?.messages.first?.messageID)
+    }
+
+    @Test func duplicatesAreAppliedOnce() async throws {
+        let store = try await sentOne()
+        let id = try await messageID(store)
+        let event = reported(
+            .bounced, id: "b1", at: "2026-11-02T10:05:00Z", messageID: id, bounce: .hard, detail: "550 5.1.1")
+        #expect(
+            try await store.recordProviderEvents([event, event], now: at("2026-11-02T10:06:00Z")) == [
+                .applied, .duplicate,
+            ])
+        #expect(try await store.recordProviderEvents([event], now: at("2026-11-02T10:07:00Z")) == [.duplicate])
+        let history = try #require(try await store.history(email: "ana@example.com"))
+        #expect(history.enrollments[0].events.filter { $0.type == .bounced }.count == 1)
+        #expect(history.enrollments[0].row.reason == .bounced)
+        #expect(history.suppressed == .hardBounce)
+    }
+
+    @Test func orderDoesNotMatter() async throws {
+        let events = [
+            reported(.delivered, id: "d", at: "2026-11-02T10:00:02Z", token: "tok-ana"),
+            reported(.opened, id: "o", at: "2026-11-02T10:20:00Z", token: "tok-ana"),
+            reported(.replied, id: "r", at: "2026-11-02T11:00:00Z", token: "tok-ana"),
+            reported(.deferred, id: "x", at: "2026-11-02T10:00:01Z", token: "tok-ana"),
+        ]
+        var outcomes: [String] = []
+        for order in [events, events.reversed(), [events[2], events[0], events[3], events[1]]] {
+            let store = try await sentOne()
+            for event in order { _ = try await store.recordProviderEvents([event], now: at("2026-11-02T12:00:00Z")) }
+            let row = try #require(try await store.row("ana@example.com"))
+            outcomes.append("\(row.status)/\(row.reason?.rawValue ?? "")/\(row.finishedAt?.iso8601 ?? "")")
+        }
+        #expect(Set(outcomes) == ["finished/replied/2026-11-02T11:00:00Z"])
+    }
+
+    @Test func matchingChainAndWeakMatches() async throws {
+        let store = try await sentOne()
+        let id = try await messageID(store)
+        try await store.recordSends([], now: at("2026-11-02T10:00:00Z"))
+        #expect(
+            try await store.recordProviderEvents(
+                [
+                    reported(
+                        .delivered, id: "1", at: "2026-11-02T10:01:00Z", messageID: "<not ours>@x", token: "tok-ana"),
+                    reported(.opened, id: "2", at: "2026-11-02T10:02:00Z", recipient: "ana@example.com"),
+                    reported(.clicked, id: "3", at: "2026-11-02T10:03:00Z", recipient: "nobody@example.com"),
+                    reported(.delivered, id: "4", at: "2026-11-02T10:01:00Z", messageID: id),
+                ], now: at("2026-11-02T10:10:00Z")) == [.applied, .applied, .unmatched, .applied])
+        let events = try #require(try await store.history(email: "ana@example.com")?.enrollments[0].events)
+        #expect(events.first { $0.type == .opened }?.detail?.contains("weak match") == true)
+        #expect(events.first { $0.type == .opened }?.messageID == id)
+    }
+
+    @Test func lateBounceForAnOldEnrollmentLeavesTheNewOneAlone() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed(waits: [0])
+        try await store.enroll(
+            InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "old", force: false,
+            now: at("2026-11-02T09:00:00Z"))
+        try await store.sendDue(now: at("2026-11-02T09:00:00Z"))
+        let oldMessage = try await messageID(store)
+        // Completed, then enrolled again.
+        try await store.reenroll(
+            email: "ana@example.com", sequence: "launch", token: "new", force: false, now: at("2026-11-03T09:00:00Z"))
+        let outcome = try await store.recordProviderEvents(
+            [reported(.bounced, id: "late", at: "2026-11-02T09:30:00Z", messageID: oldMessage, bounce: .hard)],
+            now: at("2026-11-03T09:30:00Z"))
+        #expect(outcome == [.applied])
+        let history = try #require(try await store.history(email: "ana@example.com"))
+        #expect(history.enrollments.map(\.row.status) == [.error, .scheduled])
+        #expect(history.enrollments[0].row.reason == .bounced)
+    }
+
+    @Test func unmatchedThenMatchedWhenTheSendIsRecorded() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed(waits: [0, 60])
+        try await store.enroll(
+            InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "tok", force: false,
+            now: at("2026-11-02T09:00:00Z"))
+        let due = try await store.dueSteps(now: at("2026-11-02T09:00:00Z"), after: nil, limit: 10)
+        _ = try await store.claim(
+            [
+                ClaimRequest(
+                    enrollmentID: due[0].enrollmentID, step: 1, messageID: "fast@x.example",
+                    recipient: "ana@example.com")
+            ],
+            now: at("2026-11-02T09:00:00Z"))
+        // The provider reports the bounce before we recorded the send.
+        #expect(
+            try await store.recordProviderEvents(
+                [reported(.bounced, id: "early", at: "2026-11-02T09:00:01Z", providerID: "p-1", bounce: .hard)],
+                now: at("2026-11-02T09:00:01Z")) == [.unmatched])
+        #expect(try await store.row("ana@example.com")?.status == .scheduled)
+        try await store.recordSends(
+            [SendReport(messageID: "fast@x.example", result: .sent(providerMessageID: "p-1"))],
+            now: at("2026-11-02T09:00:02Z"))
+        let row = try #require(try await store.row("ana@example.com"))
+        #expect(row.status == .error)
+        #expect(row.reason == .bounced)
+        #expect(try await store.retryUnmatched(now: at("2026-11-02T09:01:00Z")) == (0, 0))
+    }
+
+    @Test func retryAppliesEventsWhoseMessageAppearedLater() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed(waits: [0, 60])
+        #expect(
+            try await store.recordProviderEvents(
+                [reported(.complained, id: "c", at: "2026-11-02T10:00:00Z", recipient: "ana@example.com")],
+                now: at("2026-11-02T10:00:00Z")) == [.unmatched])
+        try await store.enroll(
+            InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "tok", force: false,
+            now: at("2026-11-02T09:00:00Z"))
+        try await store.sendDue(now: at("2026-11-02T09:00:00Z"))
+        #expect(try await store.retryUnmatched(now: at("2026-11-02T10:01:00Z")) == (1, 0))
+        #expect(try await store.row("ana@example.com")?.reason == .spamComplaint)
+    }
+
+    @Test func malformedEventsAreKeptWithTheirReason() async throws {
+        let store = try TemporaryDatabase().store
+        var event = reported(.unknown, id: "bad", at: "2026-11-02T10:00:00Z")
+        event.malformed = "it has no type"
+        #expect(try await store.recordProviderEvents([event], now: at("2026-11-02T10:00:00Z")) == [.malformed])
+        #expect(try await store.retryUnmatched(now: at("2026-11-02T10:00:00Z")) == (0, 0))
+    }
+}
