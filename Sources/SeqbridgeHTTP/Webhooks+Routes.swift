@@ -18,13 +18,17 @@ public struct WebhookSettings: Sendable {
     public var maxBodyBytes: Int
     /// Hosts whose SNS subscription URLs may be visited besides `sns.<region>.amazonaws.com` (tests: loopback).
     public var extraSNSHosts: Set<String>
+    /// Checks SNS signatures on `/webhooks/ses`; nil accepts unsigned SNS messages.
+    public var sns: SNSVerifier?
 
     public init(
-        secrets: WebhookSecrets = WebhookSecrets(), maxBodyBytes: Int = 5 << 20, extraSNSHosts: Set<String> = []
+        secrets: WebhookSecrets = WebhookSecrets(), maxBodyBytes: Int = 5 << 20, extraSNSHosts: Set<String> = [],
+        sns: SNSVerifier? = nil
     ) {
         self.secrets = secrets
         self.maxBodyBytes = maxBodyBytes
         self.extraSNSHosts = extraSNSHosts
+        self.sns = sns
     }
 }
 
@@ -71,6 +75,7 @@ struct WebhookRoutes: Sendable {
         let webhook = WebhookRequest(body: Array(buffer: body), headers: headers, receivedAt: now)
         do {
             try settings.secrets.verify(provider: provider, webhook, now: now)
+            if provider == "ses", let sns = settings.sns { try await sns.verify(webhook.body) }
             try checkContentType(webhook, provider: provider)
             let decoded = try Providers.decode(provider: provider, webhook)
             if let control = decoded.control { return await handleControl(control, provider: provider, logger: logger) }
@@ -113,8 +118,7 @@ struct WebhookRoutes: Sendable {
             return json(.ok, #"{"control":"unsubscribe_confirmation"}"#)
         case .subscriptionConfirmation(let url, let topic):
             guard let parsed = URL(string: url), let host = parsed.host,
-                SNSHosts.allowed(host, extra: settings.extraSNSHosts),
-                parsed.scheme == "https" || settings.extraSNSHosts.contains(host)
+                SNSVerifier.isSNSHost(host) && parsed.scheme == "https" || settings.extraSNSHosts.contains(host)
             else {
                 logger.warning("SNS subscription URL refused", metadata: ["url": "\(url)"])
                 return json(.badRequest, #"{"error":"the SubscribeURL is not an Amazon SNS address"}"#)
@@ -145,17 +149,6 @@ struct WebhookRoutes: Sendable {
         metrics.request(provider: provider, outcome: outcome)
         logger.warning("webhook refused", metadata: ["reason": "\(error)"])
         return json(HTTPResponse.Status(code: error.status), #"{"error":\#(Report.jsonString(error.description))}"#)
-    }
-}
-
-enum SNSHosts {
-    /// `sns.<region>.amazonaws.com` (and the China partition), or an allowed extra host.
-    static func allowed(_ host: String, extra: Set<String>) -> Bool {
-        if extra.contains(host) { return true }
-        let parts = host.lowercased().split(separator: ".")
-        guard parts.count >= 4, parts[0] == "sns" else { return false }
-        let suffix = parts[2...].joined(separator: ".")
-        return suffix == "amazonaws.com" || suffix == "amazonaws.com.cn"
     }
 }
 

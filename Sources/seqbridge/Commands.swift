@@ -42,7 +42,10 @@ struct Serve: AsyncParsableCommand {
                 nightly: nightlyExport.map {
                     NightlySettings(directory: $0, at: Nightly.time(nightlyAt)!, keepDays: keep)
                 },
-                webhooks: WebhookSettings(secrets: secrets, maxBodyBytes: maxBodyBytes, extraSNSHosts: extraHosts)),
+                webhooks: WebhookSettings(
+                    secrets: secrets, maxBodyBytes: maxBodyBytes, extraSNSHosts: extraHosts,
+                    // On unless turned off for local experiments: SNS messages are always signed.
+                    sns: environment["SEQBRIDGE_SES_VERIFY"] == "false" ? nil : SNSVerifier(extraHosts: extraHosts))),
             logger: logger,
             onRunning: { port in
                 // Written straight to the descriptor so a supervising process sees it at once.
