@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `seqbridge serve` on loopback, with its address read from its first line.
+final class Server: @unchecked Sendable {
+    let process: Process
+    let url: String
+
+    init(_ cli: CLI, environment extra: [String: String] = [:]) throws {
+        process = cli.process(["serve", "--port", "0", "--tick-interval", "0"])
+        var environment = process.environment ?? [:]
+        for (key, value) in extra { environment[key] = value }
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var seen = ""
+        while !seen.contains("\n") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        url = seen.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func post(_ path: String, _ body: String, contentType: String = "application/json") async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: url + path)!)
+        request.httpMethod = "POST"
+        request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body.utf8)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+}
+
+@Suite("Webhooks end to end")
+struct WebhookEndToEndTests {
+    /// Enrols three influencers, sends step 1, and returns each one's Message-ID.
+    func sentMessages(_ cli: CLI) throws -> [String: String] {
+        try cli.setUpSamples()
+        for (email, name) in [("ana@example.com", "Ana"), ("ben@example.com", "Ben"), ("cy@example.com", "Cy")] {
+            try cli.run("enroll", email, "--sequence", "summer-launch", "--name", name, "--now", "2026-11-02T09:00:00Z")
+        }
+        try cli.run("tick", "--now", "2026-11-02T10:00:00Z")
+        var ids: [String: String] = [:]
+        for file in try cli.outbox() {
+            let text = try String(contentsOf: cli.folder.appendingPathComponent("outbox/\(file)"), encoding: .utf8)
+            let lines = text.split(separator: "\r\n")
+            let to = lines.first { $0.hasPrefix("To: ") }!.split(separator: "<").last!.dropLast()
+            let id = lines.first { $0.hasPrefix("Message-ID: <") }!.dropFirst("Message-ID: <".count).dropLast()
+            ids[String(to)] = String(id)
+        }
+        return ids
+    }
+
+    @Test func providerEventsThroughTheRunningServerReachTheExport() async throws {
+        let cli = try CLI()
+        let ids = try sentMessages(cli)
+        let server = try Server(cli)
+        defer { server.stop() }
+        func generic(_ type: String, _ email: String, _ time: String, extra: String = "") -> String {
+            #"{"type":"\#(type)","message_id":"<\#(ids[email]!)>","recipient":"\#(email)","timestamp":"\#(time)","event_id":"\#(type)-\#(email)"\#(extra)}"#
+        }
+        // Out of order: the reply arrives before the delivery report.
+        var (status, body) = try await server.post("/webhooks/generic", "[" + generic("replied", "ana@example.com", "2026-11-02T12:00:00Z") + "," + generic("delivered", "ana@example.com", "2026-11-02T10:00:05Z") + "]")
+        #expect(status == 200)
+        #expect(body.contains(#""applied":2"#))
+        (status, _) = try await server.post(
+            "/webhooks/generic", generic("bounced", "ben@example.com", "2026-11-02T10:01:00Z", extra: #","bounce_class":"hard","detail":"550 5.1.1 user unknown""#))
+        #expect(status == 200)
+        // A provider retry changes nothing.
+        (status, body) = try await server.post(
+            "/webhooks/generic", generic("bounced", "ben@example.com", "2026-11-02T10:01:00Z", extra: #","bounce_class":"hard","detail":"550 5.1.1 user unknown""#))
+        #expect(body.contains(#""duplicates":1"#))
+        // An out-of-office never stops the sequence.
+        (status, _) = try await server.post("/webhooks/generic", generic("auto_replied", "cy@example.com", "2026-11-02T10:30:00Z"))
+        #expect(status == 200)
+        (status, _) = try await server.post("/webhooks/generic", "{broken")
+        #expect(status == 400)
+
+        let rows = Dictionary(uniqueKeysWithValues: try cli.exportRows().map { ($0["email"] as! String, $0) })
+        #expect(rows["ana@example.com"]?["reason"] as? String == "replied")
+        #expect(rows["ben@example.com"]?["status"] as? String == "error")
+        #expect(rows["ben@example.com"]?["detail"] as? String == "550 5.1.1 user unknown")
+        #expect(rows["cy@example.com"]?["status"] as? String == "in_progress")
+        let metrics = try await URLSession.shared.data(from: URL(string: server.url + "/metrics")!)
+        #expect(String(decoding: metrics.0, as: UTF8.self).contains("seqbridge_webhook_requests_total"))
+    }
+
+    /// kill -9 the server while clients post: every event that got a 2xx is in the database.
+    @Test func acknowledgedEventsSurviveAKill() async throws {
+        let cli = try CLI()
+        let ids = try sentMessages(cli)
+        let server = try Server(cli)
+        let message = ids["ana@example.com"]!
+        let acknowledged = AckLog()
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    for index in 0..<400 {
+                        let id = "w\(worker)-\(index)"
+                        let body = #"{"type":"opened","message_id":"<\#(message)>","timestamp":"2026-11-02T10:10:00Z","event_id":"\#(id)"}"#
+                        guard let (status, _) = try? await server.post("/webhooks/generic", body) else { return }
+                        if status == 200 {
+                            if acknowledged.add(id) == 300 { server.kill() }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(!server.process.isRunning)
+        let acked = acknowledged.ids
+        #expect(acked.count >= 300)
+        let stored = Set(
+            try cli.run("show", "ana@example.com", "--json").stdout.split(separator: "\n")
+                .compactMap { line -> String? in
+                    guard line.contains("\"key\" : \"generic:") else { return nil }
+                    return line.split(separator: "generic:").last.map { String($0.dropLast(2)) }
+                })
+        let missing = acked.subtracting(stored)
+        #expect(missing.isEmpty, "acknowledged but lost: \(missing.sorted().prefix(5))")
+    }
+}
+
+final class AckLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = Set<String>()
+
+    func add(_ id: String) -> Int {
+        lock.withLock {
+            set.insert(id)
+            return set.count
+        }
+    }
+
+    var ids: Set<String> { lock.withLock { set } }
+}
