@@ -28,6 +28,19 @@ public enum EventType: String, Sendable, Hashable, CaseIterable, Codable {
     case replied
     case unknown
 
+    /// Whether the event can change an enrollment's status, steps or send times.
+    /// The others (delivered, opened, deferred, auto-replies, ...) are recorded
+    /// and change nothing, whatever their order: `foldStatus` gives the same
+    /// state with or without them, so a store need not fold again for them.
+    public var affectsStatus: Bool {
+        switch self {
+        case .enrolled, .stepSent, .unenrolled, .mailboxDisconnected, .replied, .complained, .unsubscribed, .bounced,
+            .failed, .rejected:
+            true
+        default: false
+        }
+    }
+
     /// Facts about one message, which cannot precede that message's sending.
     var isAboutMessage: Bool {
         switch self {

@@ -6,7 +6,11 @@ extension SQLiteStore {
     public func recordProviderEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> [EventDisposition] {
         guard !events.isEmpty else { return [] }
         return try await writer.write { db in
-            try events.map { try Self.record($0, now: now, in: db) }
+            var pending = Set<Int64>()
+            let dispositions = try events.map { try Self.record($0, now: now, refreshLater: &pending, in: db) }
+            // Each touched enrollment is folded once, however many of its events came in.
+            for enrollmentID in pending { try Self.refresh(enrollmentID: enrollmentID, now: now, in: db) }
+            return dispositions
         }
     }
 
@@ -99,7 +103,9 @@ extension SQLiteStore {
         return nil
     }
 
-    static func record(_ event: ProviderEvent, now: Timestamp, in db: Database) throws -> EventDisposition {
+    static func record(
+        _ event: ProviderEvent, now: Timestamp, refreshLater pending: inout Set<Int64>, in db: Database
+    ) throws -> EventDisposition {
         let candidate = Candidate(
             messageIDs: event.messageIDs, token: event.token, providerMessageID: event.providerMessageID,
             recipient: event.recipient)
@@ -133,7 +139,15 @@ extension SQLiteStore {
             }
             return .unmatched
         }
-        try afterAttach(eventID: rowID, event: event, enrollmentID: match.enrollmentID, now: now, in: db)
+        try suppressIfNeeded(
+            Event(key: event.key, type: event.type, at: event.timestamp, bounceClass: event.bounceClass),
+            messageID: match.messageID, enrollmentID: match.enrollmentID, detail: event.detail, now: now, in: db)
+        if event.type.affectsStatus {
+            pending.insert(match.enrollmentID)
+        } else {
+            try db.cachedStatement(sql: "UPDATE enrollment SET updated_at = ? WHERE id = ?")
+                .execute(arguments: [now.millisecondsSinceEpoch, match.enrollmentID])
+        }
         return .applied
     }
 
@@ -154,17 +168,6 @@ extension SQLiteStore {
             event, messageID: row["message_id"], enrollmentID: match.enrollmentID, detail: row["detail"], now: now,
             in: db)
         try refresh(enrollmentID: match.enrollmentID, now: now, in: db)
-    }
-
-    static func afterAttach(
-        eventID: Int64, event: ProviderEvent, enrollmentID: Int64, now: Timestamp, in db: Database
-    ) throws {
-        let messageID = try String.fetchOne(
-            db.cachedStatement(sql: "SELECT message_id FROM event WHERE id = ?"), arguments: [eventID])
-        try suppressIfNeeded(
-            Event(key: event.key, type: event.type, at: event.timestamp, bounceClass: event.bounceClass),
-            messageID: messageID, enrollmentID: enrollmentID, detail: event.detail, now: now, in: db)
-        try refresh(enrollmentID: enrollmentID, now: now, in: db)
     }
 
     /// Unmatched events waiting for these messages, applied now that the messages are recorded.

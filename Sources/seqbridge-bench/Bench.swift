@@ -17,12 +17,14 @@ struct Bench {
         var sizes = [10_000, 100_000]
         var rows = 1_000_000
         var only: String?
+        var seconds = 10
         while let argument = arguments.popFirst() {
             switch argument {
             case "--seqbridge": binary = arguments.popFirst() ?? binary
             case "--sizes": sizes = (arguments.popFirst() ?? "").split(separator: ",").compactMap { Int($0) }
             case "--rows": rows = Int(arguments.popFirst() ?? "") ?? rows
             case "--only": only = arguments.popFirst()
+            case "--seconds": seconds = Int(arguments.popFirst() ?? "") ?? seconds
             case "--prepare":
                 // Seeds a database for profiling by hand: --prepare FILE COUNT.
                 let file = arguments.popFirst() ?? "bench.sqlite"
@@ -37,6 +39,7 @@ struct Bench {
         print("seqbridge benchmarks (release build: \(binary))")
         print("")
         if only == nil || only == "tick" { try await TickBenchmark.run(binary: binary, sizes: sizes) }
+        if only == nil || only == "webhooks" { try await WebhookBenchmark.run(binary: binary, seconds: seconds) }
         if only == nil || only == "csv" { try await CSVBenchmark.run(binary: binary, rows: rows) }
     }
 }

@@ -80,6 +80,16 @@ struct StatusPropertyTests {
         #expect(statusesSeen.count >= 9, "only reached \(statusesSeen.sorted())")
     }
 
+    @Test func eventsThatCannotChangeTheStatusChangeNothing() {
+        // Stores skip folding for these; the fold must agree.
+        var rng = SplitMix64(state: 99)
+        for _ in 0..<1_000 {
+            let history = Self.randomHistory(&rng)
+            let significant = history.filter { $0.type.affectsStatus }
+            #expect(foldStatus(significant) == foldStatus(history), "\(history)")
+        }
+    }
+
     @Test func statusMatchesANaiveReferenceOnSortedInput() {
         // Independent check of the ordering: sending never goes backwards and
         // steps sent equals the number of distinct steps in the history.

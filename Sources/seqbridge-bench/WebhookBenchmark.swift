@@ -1,0 +1,140 @@
+import Foundation
+import SeqbridgeCore
+import SeqbridgeSQLite
+import SeqbridgeStore
+
+/// The durable webhook route under load from wrk on loopback, beside a
+/// trivial route of the same server that answers 200 without touching storage.
+enum WebhookBenchmark {
+    struct Result {
+        var requestsPerSecond: Double
+        var p50: String
+        var p99: String
+    }
+
+    static func run(binary: String, seconds: Int) async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else {
+            print("webhooks: skipped, wrk is not installed (apt-get install wrk)\n")
+            return
+        }
+        print("webhooks: wrk on loopback, \(seconds) s each, 1 thread and 16 connections")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqbridge-hooks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = folder.appendingPathComponent("hooks.sqlite").path
+        let messageIDs = try await seed(database: database)
+
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: binary)
+        server.arguments = ["serve", "--port", "0", "--tick-interval", "0"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["SEQBRIDGE_DATABASE"] = database
+        server.environment = environment
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        var line = ""
+        while !line.contains("\n") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let base = line.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) else {
+            throw BenchError("the server did not start")
+        }
+        for (name, events) in [("single event", 1), ("100-event batch", 100)] {
+            let script = folder.appendingPathComponent("post-\(events).lua").path
+            try lua(events: events, messageIDs: messageIDs).write(toFile: script, atomically: true, encoding: .utf8)
+            let trivial = try wrk(base + "/bench/noop", script: script, seconds: seconds)
+            let durable = try wrk(base + "/webhooks/generic", script: script, seconds: seconds)
+            let ratio = durable.requestsPerSecond / trivial.requestsPerSecond
+            var verdict = ""
+            if events == 1 { verdict = String(format: "target ≥ 0.50× the trivial route: %@", ratio >= 0.5 ? "met" : "NOT met") }
+            if events == 100 {
+                verdict = String(
+                    format: "target ≥ 80,000 events/s: %@", durable.requestsPerSecond * 100 >= 80_000 ? "met" : "NOT met")
+            }
+            print(
+                String(
+                    format: "  %@: durable %.0f req/s, %.0f events/s, p50 %@, p99 %@ | trivial %.0f req/s, p50 %@, p99 %@ | %.2f× (%@)",
+                    name, durable.requestsPerSecond, durable.requestsPerSecond * Double(events), durable.p50, durable.p99,
+                    trivial.requestsPerSecond, trivial.p50, trivial.p99, ratio, verdict))
+        }
+        print("")
+    }
+
+    /// A wrk script posting generic events about random messages, each event
+    /// with an id no other request uses; a tenth of them are bounces, which change a status.
+    static func lua(events: Int, messageIDs: [String]) -> String {
+        """
+        local ids = {\(messageIDs.map { "\"\($0)\"" }.joined(separator: ","))}
+        local counter = 0
+        local thread_id = tostring(math.random(1, 1000000000))
+        wrk.method = "POST"
+        wrk.headers["Content-Type"] = "application/json"
+        request = function()
+          counter = counter + 1
+          local parts = {}
+          for i = 1, \(events) do
+            local kind = "opened"
+            if math.random(1, 10) == 1 then kind = "bounced" end
+            parts[i] = string.format('{"type":"%s","message_id":"<%s>","timestamp":"2026-11-02T10:10:00Z","event_id":"%s-%d-%d","detail":"benchmark","bounce_class":"soft"}', kind, ids[math.random(1, #ids)], thread_id, counter, i)
+          end
+          return wrk.format(nil, nil, nil, "[" .. table.concat(parts, ",") .. "]")
+        end
+        """
+    }
+
+    static func wrk(_ url: String, script: String, seconds: Int) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+        process.arguments = ["-t1", "-c16", "-d\(seconds)s", "--latency", "-s", script, url]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        func field(_ prefix: String) -> String? {
+            text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
+                .map { $0.trimmingCharacters(in: .whitespaces).dropFirst(prefix.count).trimmingCharacters(in: .whitespaces) }
+        }
+        guard let rate = field("Requests/sec:").flatMap(Double.init) else { throw BenchError("wrk said: \(text)") }
+        if text.contains("Non-2xx") { throw BenchError("some requests failed: \(text)") }
+        return Result(requestsPerSecond: rate, p50: field("50%") ?? "?", p99: field("99%") ?? "?")
+    }
+
+    /// 1,000 enrollments with step 1 sent, so the events match messages.
+    static func seed(database: String) async throws -> [String] {
+        let store = try SQLiteStore(path: database)
+        let now = Timestamp(iso8601: "2026-11-02T09:00:00Z")!
+        try await store.addMailbox(
+            MailboxDefinition(
+                name: "outreach", fromName: "Maya", fromAddress: try EmailAddress("maya@brightside.example"),
+                transport: "file://outbox"), now: now)
+        _ = try await store.applySequence(
+            SequenceDefinition(
+                name: "launch", mailbox: "outreach",
+                steps: [
+                    StepDefinition(wait: WaitDuration(seconds: 0), subject: "Hi", body: "Hello"),
+                    StepDefinition(wait: WaitDuration(seconds: 86_400), subject: "Again", body: "Hello again"),
+                ]), now: now)
+        _ = try await store.enrollBatch(
+            (0..<1_000).map { (InfluencerFields(email: "bench\($0)@example.com"), "bench\($0)") }, sequence: "launch",
+            force: false, now: now)
+        let due = try await store.dueSteps(now: now, after: nil, limit: 1_000)
+        let claims = due.map {
+            ClaimRequest(
+                enrollmentID: $0.enrollmentID, step: 1, messageID: "bench.\($0.enrollmentID)@brightside.example",
+                recipient: $0.influencer.email)
+        }
+        _ = try await store.claim(claims, now: now)
+        try await store.recordSends(
+            claims.map { SendReport(messageID: $0.messageID, result: .sent(providerMessageID: nil)) }, now: now)
+        return claims.map(\.messageID)
+    }
+}
