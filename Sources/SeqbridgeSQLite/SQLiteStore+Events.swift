@@ -15,6 +15,9 @@ struct NewEvent {
     var detail: String? = nil
 }
 
+/// The event types that can change a status, as an SQL list.
+let significantTypes = EventType.allCases.filter(\.affectsStatus).map { "'\($0.rawValue)'" }.joined(separator: ", ")
+
 extension SQLiteStore {
     /// Appends an event (once: a second event with the same key is ignored)
     /// and brings the enrollment's cached status up to date. Returns whether
@@ -65,21 +68,24 @@ extension SQLiteStore {
     /// Recomputes an enrollment's cached status, counters and next send time
     /// from its whole event history through the pure status fold.
     static func refresh(enrollmentID: Int64, now: Timestamp, in db: Database) throws {
-        let events = try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT key, type, occurred_at, message_id, step, steps_total, bounce_class, detail
-                    FROM event WHERE enrollment_id = ?
-                    """), arguments: [enrollmentID])
+        // Only the events that can change a status are read: the fold gives the
+        // same state without the others (delivered, opened, ...), however many there are.
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT key, type, occurred_at, message_id, step, steps_total, bounce_class, detail
+                FROM event WHERE enrollment_id = ? AND type IN (\(significantTypes))
+                """)
         var details: [String: String] = [:]
-        let coreEvents = events.compactMap { row -> Event? in
-            guard let type = EventType(rawValue: row["type"]) else { return nil }
-            let key: String = row["key"]
-            if let detail: String = row["detail"] { details[key] = detail }
-            return Event(
-                key: key, type: type, at: Timestamp(millisecondsSinceEpoch: row["occurred_at"]),
-                messageID: row["message_id"], step: row["step"], stepsTotal: row["steps_total"],
-                bounceClass: (row["bounce_class"] as String?).flatMap(BounceClass.init(rawValue:)))
+        var coreEvents: [Event] = []
+        let rows = try Row.fetchCursor(statement, arguments: [enrollmentID])
+        while let row = try rows.next() {
+            guard let type = EventType(rawValue: row[1]) else { continue }
+            let key: String = row[0]
+            if let detail: String = row[7] { details[key] = detail }
+            coreEvents.append(
+                Event(
+                    key: key, type: type, at: Timestamp(millisecondsSinceEpoch: row[2]), messageID: row[3], step: row[4],
+                    stepsTotal: row[5], bounceClass: (row[6] as String?).flatMap(BounceClass.init(rawValue:))))
         }
         let state = foldStatus(coreEvents)
         guard

@@ -4,11 +4,10 @@ import SeqbridgeStore
 /// Brevo transactional webhooks: one object, or an array when batched.
 enum Brevo {
     static func decode(_ request: WebhookRequest) throws(WebhookError) -> [ProviderEvent] {
-        try Providers.elements(request).map { element in
+        try Providers.elements(request).map { element, raw in
             guard let event = object(element), let name = string(event["event"]) else {
                 return Providers.malformed("brevo", element, "an event without an 'event' field", request)
             }
-            let raw = canonical(event)
             var type = EventType.unknown
             var bounceClass: BounceClass?
             switch name {

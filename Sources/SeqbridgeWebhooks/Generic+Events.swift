@@ -5,13 +5,12 @@ import SeqbridgeStore
 /// "bounce_class"?, "token"?}`, one object or an array of them.
 enum Generic {
     static func decode(_ request: WebhookRequest) throws(WebhookError) -> [ProviderEvent] {
-        try Providers.elements(request).map { element in
+        try Providers.elements(request).map { element, raw in
             guard let event = object(element) else {
-                return Providers.malformed("generic", element, "not a JSON object", request)
+                return Providers.malformed("generic", element, "not a JSON object", request, raw: raw)
             }
-            let raw = canonical(event)
             guard let typeName = string(event["type"]) else {
-                return Providers.malformed("generic", element, "it has no type", request)
+                return Providers.malformed("generic", element, "it has no type", request, raw: raw)
             }
             guard let type = EventType(rawValue: typeName), type.isReported else {
                 return Providers.malformed(

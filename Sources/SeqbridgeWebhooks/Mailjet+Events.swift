@@ -4,14 +4,13 @@ import SeqbridgeStore
 /// Mailjet Event API: one object (version 1) or an array (version 2, grouped).
 enum Mailjet {
     static func decode(_ request: WebhookRequest) throws(WebhookError) -> [ProviderEvent] {
-        try Providers.elements(request).map { element in
+        try Providers.elements(request).map { element, raw in
             guard let event = object(element), let name = string(event["event"]) else {
                 return Providers.malformed("mailjet", element, "an event without an 'event' field", request)
             }
             guard let timestamp = unixTime(event["time"]) else {
                 return Providers.malformed("mailjet", element, "an event without a time", request)
             }
-            let raw = canonical(event)
             var type = EventType.unknown
             var bounceClass: BounceClass?
             switch name {

@@ -8,14 +8,13 @@ enum Mandrill {
         guard let field = formFields(request.body)["mandrill_events"] else {
             throw .unparseable("no mandrill_events form field")
         }
-        guard let list = try parseJSON(Array(field.utf8)) as? [Any] else {
+        guard try parseJSON(Array(field.utf8)) is [Any] else {
             throw .unparseable("mandrill_events is not a JSON array")
         }
-        return list.map { element in
+        return try Providers.elements(of: Array(field.utf8)).map { element, raw in
             guard let event = object(element) else {
                 return Providers.malformed("mandrill", element, "not a JSON object", request)
             }
-            let raw = canonical(event)
             let message = object(event["msg"]) ?? [:]
             guard let name = string(event["event"]) else {
                 // Sync events (allow/deny list changes) are about an address, not a message.

@@ -8,7 +8,7 @@ enum Postmark {
         guard let record = string(event["RecordType"]) else {
             return [Providers.malformed("postmark", event, "no RecordType", request)]
         }
-        let raw = canonical(event)
+        let raw = String(decoding: request.body, as: UTF8.self)
         var type = EventType.unknown
         var bounceClass: BounceClass?
         var timeField = "ReceivedAt"

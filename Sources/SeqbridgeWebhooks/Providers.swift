@@ -65,17 +65,27 @@ public enum Providers {
         }
     }
 
-    /// The JSON body as a list of event objects: an array, or one object.
-    static func elements(_ request: WebhookRequest) throws(WebhookError) -> [Any] {
-        let parsed = try parseJSON(request.body)
-        if let list = parsed as? [Any] { return list }
-        if parsed is JSONObject { return [parsed] }
+    /// The JSON body as a list of event objects (an array, or one object),
+    /// each with its exact text as received.
+    static func elements(_ request: WebhookRequest) throws(WebhookError) -> [(value: Any, raw: String)] {
+        try elements(of: request.body)
+    }
+
+    static func elements(of bytes: [UInt8]) throws(WebhookError) -> [(value: Any, raw: String)] {
+        let parsed = try parseJSON(bytes)
+        if let list = parsed as? [Any] {
+            if let raws = splitJSONArray(bytes), raws.count == list.count { return Array(zip(list, raws)) }
+            return list.map { ($0, canonical($0)) }
+        }
+        if parsed is JSONObject { return [(parsed, String(decoding: bytes, as: UTF8.self))] }
         throw .unparseable("expected a JSON object or array")
     }
 
     /// An element that is not an event object, kept with its reason.
-    static func malformed(_ source: String, _ element: Any, _ why: String, _ request: WebhookRequest) -> ProviderEvent {
-        let raw = canonical(element)
+    static func malformed(
+        _ source: String, _ element: Any, _ why: String, _ request: WebhookRequest, raw given: String? = nil
+    ) -> ProviderEvent {
+        let raw = given ?? canonical(element)
         return ProviderEvent(
             source: source, type: .unknown, eventID: hashID(raw), timestamp: request.receivedAt, raw: raw,
             malformed: why)

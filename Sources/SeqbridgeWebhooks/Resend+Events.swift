@@ -8,7 +8,7 @@ enum Resend {
         guard let name = string(event["type"]) else {
             return [Providers.malformed("resend", event, "an event without a type", request)]
         }
-        let raw = canonical(event)
+        let raw = String(decoding: request.body, as: UTF8.self)
         let data = object(event["data"]) ?? [:]
         let bounce = object(data["bounce"]) ?? [:]
         var type = EventType.unknown

@@ -27,11 +27,10 @@ enum SES {
         guard let text = string(envelope["Message"]), let message = object(try parseJSON(Array(text.utf8))) else {
             return DecodedWebhook(events: [Providers.malformed("ses", envelope, "Message is not SES JSON", request)])
         }
-        return DecodedWebhook(events: events(message, snsID: snsID, request: request))
+        return DecodedWebhook(events: events(message, raw: text, snsID: snsID, request: request))
     }
 
-    static func events(_ message: JSONObject, snsID: String, request: WebhookRequest) -> [ProviderEvent] {
-        let raw = canonical(message)
+    static func events(_ message: JSONObject, raw: String, snsID: String, request: WebhookRequest) -> [ProviderEvent] {
         guard let kind = string(message["eventType"]) ?? string(message["notificationType"]) else {
             return [Providers.malformed("ses", message, "neither eventType nor notificationType", request)]
         }

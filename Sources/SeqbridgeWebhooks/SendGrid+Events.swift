@@ -4,14 +4,13 @@ import SeqbridgeStore
 /// SendGrid Event Webhook: a JSON array of events; custom args merged at the top level.
 enum SendGrid {
     static func decode(_ request: WebhookRequest) throws(WebhookError) -> [ProviderEvent] {
-        try Providers.elements(request).map { element in
+        try Providers.elements(request).map { element, raw in
             guard let event = object(element), let name = string(event["event"]) else {
                 return Providers.malformed("sendgrid", element, "an event without an 'event' field", request)
             }
             guard let timestamp = unixTime(event["timestamp"]) else {
                 return Providers.malformed("sendgrid", element, "an event without a timestamp", request)
             }
-            let raw = canonical(event)
             var type = EventType.unknown
             var bounceClass: BounceClass?
             var detail = string(event["reason"]) ?? string(event["response"])

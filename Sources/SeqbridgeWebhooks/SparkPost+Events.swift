@@ -4,16 +4,15 @@ import SeqbridgeStore
 /// SparkPost: an array of `{"msys": {"<class>": {...}}}`; `{"msys": {}}` is a test ping.
 enum SparkPost {
     static func decode(_ request: WebhookRequest) throws(WebhookError) -> [ProviderEvent] {
-        guard let list = try parseJSON(request.body) as? [Any] else { throw .unparseable("expected a JSON array") }
-        return list.compactMap { element -> ProviderEvent? in
+        guard try parseJSON(request.body) is [Any] else { throw .unparseable("expected a JSON array") }
+        return try Providers.elements(request).compactMap { element, raw -> ProviderEvent? in
             guard let msys = object(object(element)?["msys"]) else {
-                return Providers.malformed("sparkpost", element, "an element without msys", request)
+                return Providers.malformed("sparkpost", element, "an element without msys", request, raw: raw)
             }
             guard let event = msys.values.compactMap(object).first else { return nil }  // ping
             guard let name = string(event["type"]) else {
                 return Providers.malformed("sparkpost", element, "an event without a type", request)
             }
-            let raw = canonical(event)
             var type = EventType.unknown
             var bounceClass: BounceClass?
             switch name {
