@@ -84,7 +84,8 @@ extension SQLiteStore {
             if let detail: String = row[7] { details[key] = detail }
             coreEvents.append(
                 Event(
-                    key: key, type: type, at: Timestamp(millisecondsSinceEpoch: row[2]), messageID: row[3], step: row[4],
+                    key: key, type: type, at: Timestamp(millisecondsSinceEpoch: row[2]), messageID: row[3],
+                    step: row[4],
                     stepsTotal: row[5], bounceClass: (row[6] as String?).flatMap(BounceClass.init(rawValue:))))
         }
         let state = foldStatus(coreEvents)

@@ -7,7 +7,10 @@ extension SQLiteStore {
         guard !events.isEmpty else { return [] }
         return try await writer.write { db in
             var pending = Set<Int64>()
-            let dispositions = try events.map { try Self.record($0, now: now, refreshLater: &pending, in: db) }
+            let statements = try EventStatements(db)
+            let dispositions = try events.map {
+                try Self.record($0, now: now, refreshLater: &pending, statements: statements, in: db)
+            }
             // Each touched enrollment is folded once, however many of its events came in.
             for enrollmentID in pending { try Self.refresh(enrollmentID: enrollmentID, now: now, in: db) }
             return dispositions
@@ -104,30 +107,43 @@ extension SQLiteStore {
     }
 
     static func record(
-        _ event: ProviderEvent, now: Timestamp, refreshLater pending: inout Set<Int64>, in db: Database
+        _ event: ProviderEvent, now: Timestamp, refreshLater pending: inout Set<Int64>, statements: EventStatements,
+        in db: Database
     ) throws -> EventDisposition {
         let candidate = Candidate(
             messageIDs: event.messageIDs, token: event.token, providerMessageID: event.providerMessageID,
             recipient: event.recipient)
-        let match = event.malformed == nil ? try match(candidate, in: db) : nil
+        var match: Match?
+        if event.malformed == nil {
+            // The common case first, on the C API: our Message-ID names the message.
+            for messageID in event.messageIDs where match == nil {
+                statements.messageLookup.bind(1, messageID)
+                if let enrollmentID = try statements.messageLookup.integer() {
+                    match = Match(enrollmentID: enrollmentID, messageID: messageID, how: "message_id")
+                }
+            }
+            if match == nil { match = try Self.match(candidate, in: db) }
+        }
         var detail = event.detail
         if let match, match.how == "recipient" {
             detail = (detail.map { $0 + " " } ?? "") + "(weak match: by recipient address only)"
         }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO event (enrollment_id, key, type, occurred_at, recorded_at, source, message_id,
-                                   bounce_class, detail, raw, match, recipient, malformed)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (key) DO NOTHING
-                """
-        ).execute(arguments: [
-            match?.enrollmentID, event.key, event.type.rawValue, event.timestamp.millisecondsSinceEpoch,
-            now.millisecondsSinceEpoch, event.source, match?.messageID, event.bounceClass?.rawValue, detail,
-            event.raw, match?.how, event.recipient, event.malformed,
-        ])
-        guard db.changesCount > 0 else { return .duplicate }
-        let rowID = db.lastInsertedRowID
+        let insert = statements.insert
+        insert.bind(1, match?.enrollmentID)
+        insert.bind(2, event.key)
+        insert.bind(3, event.type.rawValue)
+        insert.bind(4, event.timestamp.millisecondsSinceEpoch)
+        insert.bind(5, now.millisecondsSinceEpoch)
+        insert.bind(6, event.source)
+        insert.bind(7, match?.messageID)
+        insert.bind(8, event.bounceClass?.rawValue)
+        insert.bind(9, detail)
+        insert.bind(10, event.raw)
+        insert.bind(11, match?.how)
+        insert.bind(12, event.recipient)
+        insert.bind(13, event.malformed)
+        guard try insert.run() > 0 else { return .duplicate }
+        let rowID = insert.lastInsertedRowID
         if event.malformed != nil { return .malformed }
         guard let match else {
             let hints =
@@ -142,12 +158,8 @@ extension SQLiteStore {
         try suppressIfNeeded(
             Event(key: event.key, type: event.type, at: event.timestamp, bounceClass: event.bounceClass),
             messageID: match.messageID, enrollmentID: match.enrollmentID, detail: event.detail, now: now, in: db)
-        if event.type.affectsStatus {
-            pending.insert(match.enrollmentID)
-        } else {
-            try db.cachedStatement(sql: "UPDATE enrollment SET updated_at = ? WHERE id = ?")
-                .execute(arguments: [now.millisecondsSinceEpoch, match.enrollmentID])
-        }
+        // Other events change nothing in the enrollment's row (not even for `export --since`).
+        if event.type.affectsStatus { pending.insert(match.enrollmentID) }
         return .applied
     }
 
@@ -192,5 +204,23 @@ extension SQLiteStore {
                 try attach(eventID: eventID, to: match, now: now, in: db)
             }
         }
+    }
+}
+
+/// The statements every reported event runs, prepared once per transaction.
+final class EventStatements {
+    let messageLookup: RawStatement
+    let insert: RawStatement
+
+    init(_ db: Database) throws {
+        messageLookup = try RawStatement(db, "SELECT enrollment_id FROM message WHERE message_id = ?")
+        insert = try RawStatement(
+            db,
+            """
+            INSERT INTO event (enrollment_id, key, type, occurred_at, recorded_at, source, message_id,
+                               bounce_class, detail, raw, match, recipient, malformed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (key) DO NOTHING
+            """)
     }
 }

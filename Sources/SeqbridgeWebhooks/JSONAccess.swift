@@ -69,10 +69,11 @@ func hashID(_ raw: String) -> String {
 
 /// `<id@host>` or `id@host` → `id@host`.
 func bareMessageID(_ value: Any?) -> String? {
-    guard var text = string(value)?.trimmingCharacters(in: .whitespaces) else { return nil }
-    if text.hasPrefix("<") { text.removeFirst() }
-    if text.hasSuffix(">") { text.removeLast() }
-    return text.isEmpty ? nil : text
+    guard let text = string(value) else { return nil }
+    var bytes = Substring(text).utf8[...]
+    while let first = bytes.first, first == 32 || first == 9 || first == 60 { bytes = bytes.dropFirst() }
+    while let last = bytes.last, last == 32 || last == 9 || last == 62 { bytes = bytes.dropLast() }
+    return bytes.isEmpty ? nil : String(Substring(bytes))
 }
 
 /// Lower-cased and trimmed, as influencer addresses are stored.

@@ -18,7 +18,8 @@ enum WebhookBenchmark {
             return
         }
         print("webhooks: wrk on loopback, \(seconds) s each, 1 thread and 16 connections")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqbridge-hooks-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "seqbridge-hooks-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let database = folder.appendingPathComponent("hooks.sqlite").path
@@ -54,15 +55,20 @@ enum WebhookBenchmark {
             let durable = try wrk(base + "/webhooks/generic", script: script, seconds: seconds)
             let ratio = durable.requestsPerSecond / trivial.requestsPerSecond
             var verdict = ""
-            if events == 1 { verdict = String(format: "target ≥ 0.50× the trivial route: %@", ratio >= 0.5 ? "met" : "NOT met") }
+            if events == 1 {
+                verdict = String(format: "target ≥ 0.50× the trivial route: %@", ratio >= 0.5 ? "met" : "NOT met")
+            }
             if events == 100 {
                 verdict = String(
-                    format: "target ≥ 80,000 events/s: %@", durable.requestsPerSecond * 100 >= 80_000 ? "met" : "NOT met")
+                    format: "target ≥ 80,000 events/s: %@",
+                    durable.requestsPerSecond * 100 >= 80_000 ? "met" : "NOT met")
             }
             print(
                 String(
-                    format: "  %@: durable %.0f req/s, %.0f events/s, p50 %@, p99 %@ | trivial %.0f req/s, p50 %@, p99 %@ | %.2f× (%@)",
-                    name, durable.requestsPerSecond, durable.requestsPerSecond * Double(events), durable.p50, durable.p99,
+                    format:
+                        "  %@: durable %.0f req/s, %.0f events/s, p50 %@, p99 %@ | trivial %.0f req/s, p50 %@, p99 %@ | %.2f× (%@)",
+                    name, durable.requestsPerSecond, durable.requestsPerSecond * Double(events), durable.p50,
+                    durable.p99,
                     trivial.requestsPerSecond, trivial.p50, trivial.p99, ratio, verdict))
         }
         print("")
@@ -101,7 +107,9 @@ enum WebhookBenchmark {
         process.waitUntilExit()
         func field(_ prefix: String) -> String? {
             text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
-                .map { $0.trimmingCharacters(in: .whitespaces).dropFirst(prefix.count).trimmingCharacters(in: .whitespaces) }
+                .map {
+                    $0.trimmingCharacters(in: .whitespaces).dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
+                }
         }
         guard let rate = field("Requests/sec:").flatMap(Double.init) else { throw BenchError("wrk said: \(text)") }
         if text.contains("Non-2xx") { throw BenchError("some requests failed: \(text)") }

@@ -77,18 +77,28 @@ struct WebhookEndToEndTests {
             #"{"type":"\#(type)","message_id":"<\#(ids[email]!)>","recipient":"\#(email)","timestamp":"\#(time)","event_id":"\#(type)-\#(email)"\#(extra)}"#
         }
         // Out of order: the reply arrives before the delivery report.
-        var (status, body) = try await server.post("/webhooks/generic", "[" + generic("replied", "ana@example.com", "2026-11-02T12:00:00Z") + "," + generic("delivered", "ana@example.com", "2026-11-02T10:00:05Z") + "]")
+        var (status, body) = try await server.post(
+            "/webhooks/generic",
+            "[" + generic("replied", "ana@example.com", "2026-11-02T12:00:00Z") + ","
+                + generic("delivered", "ana@example.com", "2026-11-02T10:00:05Z") + "]")
         #expect(status == 200)
         #expect(body.contains(#""applied":2"#))
         (status, _) = try await server.post(
-            "/webhooks/generic", generic("bounced", "ben@example.com", "2026-11-02T10:01:00Z", extra: #","bounce_class":"hard","detail":"550 5.1.1 user unknown""#))
+            "/webhooks/generic",
+            generic(
+                "bounced", "ben@example.com", "2026-11-02T10:01:00Z",
+                extra: #","bounce_class":"hard","detail":"550 5.1.1 user unknown""#))
         #expect(status == 200)
         // A provider retry changes nothing.
         (status, body) = try await server.post(
-            "/webhooks/generic", generic("bounced", "ben@example.com", "2026-11-02T10:01:00Z", extra: #","bounce_class":"hard","detail":"550 5.1.1 user unknown""#))
+            "/webhooks/generic",
+            generic(
+                "bounced", "ben@example.com", "2026-11-02T10:01:00Z",
+                extra: #","bounce_class":"hard","detail":"550 5.1.1 user unknown""#))
         #expect(body.contains(#""duplicates":1"#))
         // An out-of-office never stops the sequence.
-        (status, _) = try await server.post("/webhooks/generic", generic("auto_replied", "cy@example.com", "2026-11-02T10:30:00Z"))
+        (status, _) = try await server.post(
+            "/webhooks/generic", generic("auto_replied", "cy@example.com", "2026-11-02T10:30:00Z"))
         #expect(status == 200)
         (status, _) = try await server.post("/webhooks/generic", "{broken")
         #expect(status == 400)
@@ -114,7 +124,8 @@ struct WebhookEndToEndTests {
                 group.addTask {
                     for index in 0..<400 {
                         let id = "w\(worker)-\(index)"
-                        let body = #"{"type":"opened","message_id":"<\#(message)>","timestamp":"2026-11-02T10:10:00Z","event_id":"\#(id)"}"#
+                        let body =
+                            #"{"type":"opened","message_id":"<\#(message)>","timestamp":"2026-11-02T10:10:00Z","event_id":"\#(id)"}"#
                         guard let (status, _) = try? await server.post("/webhooks/generic", body) else { return }
                         if status == 200 {
                             if acknowledged.add(id) == 300 { server.kill() }
