@@ -116,16 +116,20 @@ enum CSVBenchmark {
     }
 
     static func prepare(database: String) async throws {
-        let store = try SQLiteStore(path: database)
-        let now = Timestamp(iso8601: "2026-11-01T00:00:00Z")!
-        try await store.addMailbox(
-            MailboxDefinition(
-                name: "outreach", fromName: "Maya", fromAddress: try EmailAddress("maya@brightside.example"),
-                transport: "file://outbox"), now: now)
-        _ = try await store.applySequence(
-            SequenceDefinition(
-                name: "launch", mailbox: "outreach",
-                steps: [StepDefinition(wait: WaitDuration(seconds: 3600), subject: "Hi {{first_name}}", body: "Hello")]),
-            now: now)
+        _ = try await prepareSequence(
+            database: database,
+            steps: [StepDefinition(wait: WaitDuration(seconds: 3600), subject: "Hi {{first_name}}", body: "Hello")])
     }
+}
+
+/// A database with the mailbox `outreach` and the sequence `launch` of these steps.
+func prepareSequence(database: String, steps: [StepDefinition]) async throws -> SQLiteStore {
+    let store = try SQLiteStore(path: database)
+    let now = Timestamp(iso8601: "2026-11-01T00:00:00Z")!
+    try await store.addMailbox(
+        MailboxDefinition(
+            name: "outreach", fromName: "Maya", fromAddress: try EmailAddress("maya@brightside.example"),
+            transport: "file://outbox"), now: now)
+    _ = try await store.applySequence(SequenceDefinition(name: "launch", mailbox: "outreach", steps: steps), now: now)
+    return store
 }

@@ -118,19 +118,13 @@ enum WebhookBenchmark {
 
     /// 1,000 enrollments with step 1 sent, so the events match messages.
     static func seed(database: String) async throws -> [String] {
-        let store = try SQLiteStore(path: database)
+        let store = try await prepareSequence(
+            database: database,
+            steps: [
+                StepDefinition(wait: WaitDuration(seconds: 0), subject: "Hi", body: "Hello"),
+                StepDefinition(wait: WaitDuration(seconds: 86_400), subject: "Again", body: "Hello again"),
+            ])
         let now = Timestamp(iso8601: "2026-11-02T09:00:00Z")!
-        try await store.addMailbox(
-            MailboxDefinition(
-                name: "outreach", fromName: "Maya", fromAddress: try EmailAddress("maya@brightside.example"),
-                transport: "file://outbox"), now: now)
-        _ = try await store.applySequence(
-            SequenceDefinition(
-                name: "launch", mailbox: "outreach",
-                steps: [
-                    StepDefinition(wait: WaitDuration(seconds: 0), subject: "Hi", body: "Hello"),
-                    StepDefinition(wait: WaitDuration(seconds: 86_400), subject: "Again", body: "Hello again"),
-                ]), now: now)
         _ = try await store.enrollBatch(
             (0..<1_000).map { (InfluencerFields(email: "bench\($0)@example.com"), "bench\($0)") }, sequence: "launch",
             force: false, now: now)

@@ -43,18 +43,7 @@ struct CLI {
     func run(_ arguments: String..., expect expected: Int32? = 0, sourceLocation: SourceLocation = #_sourceLocation)
         throws -> Result
     {
-        let process = process(arguments)
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let result = Result(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        let result = try run(arguments)
         if let expected {
             #expect(
                 result.status == expected,
