@@ -245,7 +245,8 @@ final class ImportState: @unchecked Sendable {
     }
 
     private var producedRows = 0
-    private lazy var pipe = BatchPipe<Produced>(capacity: 2) { [unowned self] in try self.produce() }
+    // The reading thread keeps this state alive until it stops, even if the import ends first.
+    private lazy var pipe = BatchPipe<Produced>(capacity: 2) { [self] in try self.produce() }
 
     /// The store's pull: the next batch the reading thread has ready.
     func nextBatch() throws -> [ImportRow]? {

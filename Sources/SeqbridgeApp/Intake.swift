@@ -40,7 +40,15 @@ public actor GroupCommit {
                     offset += entry.events.count
                 }
             } catch {
-                for entry in batch { entry.reply.resume(throwing: error) }
+                // One request's events must not fail the others it was batched with: each alone.
+                for entry in batch {
+                    do {
+                        entry.reply.resume(
+                            returning: try await store.recordProviderEvents(entry.events, now: entry.now))
+                    } catch {
+                        entry.reply.resume(throwing: error)
+                    }
+                }
             }
         }
         writing = false

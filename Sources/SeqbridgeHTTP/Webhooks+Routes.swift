@@ -145,6 +145,7 @@ struct WebhookRoutes: Sendable {
             case .unsupportedContentType: "unsupported_media_type"
             case .unknownProvider: "unknown_provider"
             case .unparseable: "bad_request"
+            case .temporarilyUnavailable: "unavailable"
             }
         metrics.request(provider: provider, outcome: outcome)
         logger.warning("webhook refused", metadata: ["reason": "\(error)"])

@@ -35,7 +35,7 @@ extension SQLiteStore {
                     messageIDs: hints.filter { $0.hasPrefix("mid:") }.map { String($0.dropFirst(4)) },
                     token: hints.first { $0.hasPrefix("tok:") }.map { String($0.dropFirst(4)) },
                     providerMessageID: hints.first { $0.hasPrefix("pid:") }.map { String($0.dropFirst(4)) },
-                    recipient: row["recipient"])
+                    recipient: row["recipient"], occurredAt: Timestamp(millisecondsSinceEpoch: row["occurred_at"]))
                 if let match = try Self.match(candidate, in: db) {
                     try Self.attach(eventID: eventID, to: match, now: now, in: db)
                     applied += 1
@@ -51,6 +51,8 @@ extension SQLiteStore {
         var token: String?
         var providerMessageID: String?
         var recipient: String?
+        /// When the event happened: a weak match only considers messages sent before it.
+        var occurredAt: Timestamp? = nil
     }
 
     struct Match {
@@ -93,13 +95,21 @@ extension SQLiteStore {
         {
             return Match(enrollmentID: row["enrollment_id"], messageID: row["message_id"], how: "provider_id")
         }
+        // The weak match: the latest message to that address sent before the event happened. Not
+        // while a message to that address is in flight: the event may be about it, so it waits
+        // for its own message instead of landing on an older one.
         if let recipient = candidate.recipient,
+            try Bool.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT EXISTS (SELECT 1 FROM message WHERE recipient = ? AND state = 'claimed')"),
+                arguments: [recipient]) == false,
             let row = try Row.fetchOne(
                 db.cachedStatement(
                     sql: """
                         SELECT enrollment_id, message_id FROM message
-                        WHERE recipient = ? AND state != 'claimed' ORDER BY sent_at DESC, id DESC LIMIT 1
-                        """), arguments: [recipient])
+                        WHERE recipient = ? AND state != 'claimed' AND sent_at <= ?
+                        ORDER BY sent_at DESC, id DESC LIMIT 1
+                        """), arguments: [recipient, candidate.occurredAt?.millisecondsSinceEpoch ?? Int64.max])
         {
             return Match(enrollmentID: row["enrollment_id"], messageID: row["message_id"], how: "recipient")
         }
@@ -112,7 +122,7 @@ extension SQLiteStore {
     ) throws -> EventDisposition {
         let candidate = Candidate(
             messageIDs: event.messageIDs, token: event.token, providerMessageID: event.providerMessageID,
-            recipient: event.recipient)
+            recipient: event.recipient, occurredAt: event.timestamp)
         var match: Match?
         if event.malformed == nil {
             // The common case first, on the C API: our Message-ID names the message.

@@ -18,6 +18,8 @@ public struct WebhookSecrets: Sendable {
     public var basicAuth: [String: String] = [:]
     /// How far a signed timestamp may be from now, in seconds (replays).
     public var toleranceSeconds: Int64 = 300
+    /// Mailgun tokens seen within the tolerance window: a token is good once.
+    let seenTokens = ReplayGuard()
 
     public init() {}
 
@@ -76,7 +78,10 @@ public struct WebhookSecrets: Sendable {
         switch provider {
         case "mailgun":
             if let key = mailgunSigningKey {
-                try MailgunSignature.verify(request, key: key, now: now, tolerance: toleranceSeconds)
+                let token = try MailgunSignature.verify(request, key: key, now: now, tolerance: toleranceSeconds)
+                guard seenTokens.firstUse(token, now: now, window: toleranceSeconds) else {
+                    throw .unauthenticated("this Mailgun token was already used: a replayed request")
+                }
             }
         case "sendgrid":
             if let key = sendgridPublicKey {
@@ -112,7 +117,9 @@ func constantTimeEqual(_ lhs: some Collection<UInt8>, _ rhs: some Collection<UIn
 }
 
 func checkWindow(_ seconds: Int64?, now: Timestamp, tolerance: Int64, what: String) throws(WebhookError) {
-    guard let seconds else { throw .unauthenticated("the \(what) timestamp is missing or not a number") }
+    guard let seconds, seconds > 0, seconds < 1 << 40 else {
+        throw .unauthenticated("the \(what) timestamp is missing or not a plausible number of seconds")
+    }
     let skew = abs(now.millisecondsSinceEpoch / 1000 - seconds)
     guard skew <= tolerance else {
         throw .unauthenticated(
@@ -134,7 +141,10 @@ enum BasicAuth {
 }
 
 enum MailgunSignature {
-    static func verify(_ request: WebhookRequest, key: String, now: Timestamp, tolerance: Int64) throws(WebhookError) {
+    /// Answers the request's token once the signature is good.
+    static func verify(_ request: WebhookRequest, key: String, now: Timestamp, tolerance: Int64) throws(WebhookError)
+        -> String
+    {
         guard let body = object(try? parseJSON(request.body)), let signature = object(body["signature"]),
             let timestamp = string(signature["timestamp"]), let token = string(signature["token"]),
             let given = string(signature["signature"])
@@ -146,6 +156,7 @@ enum MailgunSignature {
         guard constantTimeEqual(Array(given.lowercased().utf8), expected) else {
             throw .unauthenticated("the Mailgun signature does not match")
         }
+        return token
     }
 }
 
@@ -218,5 +229,21 @@ enum Svix {
             if parts.count == 2, parts[0] == "v1", constantTimeEqual(Array(parts[1].utf8), expected) { return }
         }
         throw .unauthenticated("no svix signature matches")
+    }
+}
+
+/// Remembers values (Mailgun tokens) for a time window; each is accepted once.
+final class ReplayGuard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [String: Int64] = [:]
+
+    func firstUse(_ value: String, now: Timestamp, window: Int64) -> Bool {
+        let seconds = now.millisecondsSinceEpoch / 1000
+        return lock.withLock {
+            if seen.count > 10_000 { seen = seen.filter { $0.value > seconds } }
+            if let expiry = seen[value], expiry > seconds { return false }
+            seen[value] = seconds + 2 * window
+            return true
+        }
     }
 }

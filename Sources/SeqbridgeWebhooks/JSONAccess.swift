@@ -44,8 +44,10 @@ func bool(_ value: Any?) -> Bool? {
 
 /// Unix seconds (integer, float or string) or milliseconds when `millis`.
 func unixTime(_ value: Any?, millis: Bool = false) -> Timestamp? {
-    guard let number = double(value) else { return nil }
-    return Timestamp(millisecondsSinceEpoch: Int64((millis ? number : number * 1000).rounded()))
+    guard let number = double(value), let milliseconds = Int64(exactly: (millis ? number : number * 1000).rounded()),
+        abs(milliseconds) < 1 << 50
+    else { return nil }
+    return Timestamp(millisecondsSinceEpoch: milliseconds)
 }
 
 /// ISO 8601 with any number of fractional digits and an offset or Z.

@@ -28,7 +28,9 @@ enum Postmark {
             timeField = "ChangedAt"
             let suppress = bool(event["SuppressSending"]) ?? false
             let reason = string(event["SuppressionReason"]) ?? ""
-            type = suppress ? (reason == "ManualSuppression" ? .unsubscribed : .unknown) : .subscribed
+            // Only the recipient's own request is an unsubscribe; an operator's suppression is not.
+            let byRecipient = (string(event["Origin"]) ?? "Recipient") == "Recipient"
+            type = suppress ? (reason == "ManualSuppression" && byRecipient ? .unsubscribed : .unknown) : .subscribed
         default: type = .unknown
         }
         // A record type we do not know may carry no time of its own: it is recorded as received.

@@ -14,14 +14,18 @@ import _CryptoExtras
 public actor SNSVerifier {
     private var keys: [String: _RSA.Signing.PublicKey] = [:]
     private let extraHosts: Set<String>
+    /// When not empty, only messages of these topics are accepted.
+    private let topics: Set<String>
     private let fetch: @Sendable (URL) async throws -> Data
 
-    /// `extraHosts` lets tests serve a certificate from loopback; `fetch` gets a URL's bytes.
+    /// `extraHosts` lets tests serve a certificate from loopback; `topics`
+    /// lists the SNS topic ARNs we subscribed to; `fetch` gets a URL's bytes.
     public init(
-        extraHosts: Set<String> = [],
+        extraHosts: Set<String> = [], topics: Set<String> = [],
         fetch: @escaping @Sendable (URL) async throws -> Data = { try await URLSession.shared.data(from: $0).0 }
     ) {
         self.extraHosts = extraHosts
+        self.topics = topics
         self.fetch = fetch
     }
 
@@ -33,6 +37,10 @@ public actor SNSVerifier {
     /// Throws `.unauthenticated` unless the SNS envelope in `body` is signed by its SNS certificate.
     public func verify(_ body: [UInt8]) async throws(WebhookError) {
         guard let envelope = object(try? parseJSON(body)) else { return }  // decode will refuse it
+        // A message signed by SNS for someone else's topic is still signed by SNS.
+        if !topics.isEmpty, !topics.contains(string(envelope["TopicArn"]) ?? "") {
+            throw .unauthenticated("the SNS topic is not one this service subscribed to")
+        }
         guard let version = string(envelope["SignatureVersion"]), version == "1" || version == "2" else {
             throw .unauthenticated("the SNS SignatureVersion is missing or not 1 or 2")
         }
@@ -41,7 +49,8 @@ public actor SNSVerifier {
             throw .unauthenticated("the SNS Signature is missing or not base64")
         }
         guard let certURL = string(envelope["SigningCertURL"]), let url = URL(string: certURL), let host = url.host,
-            Self.isSNSHost(host) && url.scheme == "https" || extraHosts.contains(host)
+            Self.isSNSHost(host) && url.scheme == "https" && url.query == nil && Self.isCertificatePath(url.path)
+                || extraHosts.contains(host)
         else { throw .unauthenticated("the SigningCertURL is not an Amazon SNS address") }
         guard let text = Self.stringToSign(envelope) else {
             throw .unauthenticated("the SNS message lacks the fields its signature covers")
@@ -54,7 +63,8 @@ public actor SNSVerifier {
                 let pem = String(decoding: try await fetch(url), as: UTF8.self)
                 key = try Self.key(fromPEM: pem)
             } catch {
-                throw .unauthenticated("the SNS signing certificate could not be fetched or read")
+                // Not the sender's fault: SNS retries on 5xx, and drops the message on 4xx.
+                throw .temporarilyUnavailable("the SNS signing certificate could not be fetched or read")
             }
             keys[certURL] = key
         }
@@ -75,12 +85,23 @@ public actor SNSVerifier {
         return key
     }
 
-    /// `sns.<region>.amazonaws.com` (and the China partition).
+    /// `sns.<region>.amazonaws.com` (and the China partition), the region
+    /// written as AWS writes them (`us-east-1`, `cn-north-1`, `us-gov-west-1`).
     public static func isSNSHost(_ host: String) -> Bool {
         let parts = host.lowercased().split(separator: ".")
         guard parts.count >= 4, parts[0] == "sns" else { return false }
         let suffix = parts[2...].joined(separator: ".")
-        return suffix == "amazonaws.com" || suffix == "amazonaws.com.cn"
+        guard suffix == "amazonaws.com" || suffix == "amazonaws.com.cn" else { return false }
+        let region = parts[1].split(separator: "-")
+        return region.count >= 3 && region.last!.allSatisfy(\.isNumber)
+            && region.dropLast().allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isLetter) }
+    }
+
+    /// `/SimpleNotificationService-<id>.pem`, the only place SNS keeps its certificates.
+    static func isCertificatePath(_ path: String) -> Bool {
+        guard path.hasPrefix("/SimpleNotificationService-"), path.hasSuffix(".pem") else { return false }
+        let id = path.dropFirst("/SimpleNotificationService-".count).dropLast(4)
+        return !id.isEmpty && id.allSatisfy { $0.isLetter || $0.isNumber }
     }
 
     /// The fields each message type signs, in order, as `Name\nValue\n`.

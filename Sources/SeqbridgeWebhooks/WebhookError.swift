@@ -5,6 +5,8 @@ public enum WebhookError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedContentType(String)
     case unauthenticated(String)
     case tooLarge(limit: Int)
+    /// Something we depend on failed (e.g. fetching a signing certificate): the sender should retry.
+    case temporarilyUnavailable(String)
 
     public var status: Int {
         switch self {
@@ -13,6 +15,7 @@ public enum WebhookError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unsupportedContentType: 415
         case .unauthenticated: 401
         case .tooLarge: 413
+        case .temporarilyUnavailable: 503
         }
     }
 
@@ -24,6 +27,7 @@ public enum WebhookError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unsupportedContentType(let type): "The content type '\(type)' is not accepted here."
         case .unauthenticated(let why): "The request is not authenticated: \(why)."
         case .tooLarge(let limit): "The body is larger than the limit of \(limit) bytes."
+        case .temporarilyUnavailable(let why): "The request cannot be checked right now: \(why); try again."
         }
     }
 }

@@ -29,12 +29,20 @@ struct Serve: AsyncParsableCommand {
         let engine = try global.engine()
         let environment = ProcessInfo.processInfo.environment
         let secrets = try WebhookSecrets.fromEnvironment(environment)
+        let topics = Set(
+            (environment["SEQBRIDGE_SES_TOPIC_ARNS"] ?? "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            })
         let extraHosts = Set(
             (environment["SEQBRIDGE_SNS_EXTRA_HOSTS"] ?? "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)
             })
         var logger = Logger(label: "seqbridge")
         logger.logLevel = .info
+        if topics.isEmpty, environment["SEQBRIDGE_SES_VERIFY"] != "false" {
+            logger.warning(
+                "SEQBRIDGE_SES_TOPIC_ARNS is not set: /webhooks/ses accepts messages SNS signed for any topic")
+        }
         let app = buildApplication(
             engine: engine,
             settings: ServerSettings(
@@ -45,7 +53,8 @@ struct Serve: AsyncParsableCommand {
                 webhooks: WebhookSettings(
                     secrets: secrets, maxBodyBytes: maxBodyBytes, extraSNSHosts: extraHosts,
                     // On unless turned off for local experiments: SNS messages are always signed.
-                    sns: environment["SEQBRIDGE_SES_VERIFY"] == "false" ? nil : SNSVerifier(extraHosts: extraHosts))),
+                    sns: environment["SEQBRIDGE_SES_VERIFY"] == "false"
+                        ? nil : SNSVerifier(extraHosts: extraHosts, topics: topics))),
             logger: logger,
             onRunning: { port in
                 // Written straight to the descriptor so a supervising process sees it at once.

@@ -148,6 +148,35 @@ struct ProviderEventTests {
         #expect(try await store.row("ana@example.com")?.reason == .spamComplaint)
     }
 
+    @Test func weakMatchesWaitWhileAMessageIsInFlight() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed(waits: [0])
+        try await store.enroll(
+            InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "old", force: false,
+            now: at("2026-11-02T09:00:00Z"))
+        try await store.sendDue(now: at("2026-11-02T09:00:00Z"))
+        try await store.reenroll(
+            email: "ana@example.com", sequence: "launch", token: "new", force: false, now: at("2026-11-03T09:00:00Z"))
+        let due = try await store.dueSteps(now: at("2026-11-03T09:00:00Z"), after: nil, limit: 10)
+        _ = try await store.claim(
+            [
+                ClaimRequest(
+                    enrollmentID: due[0].enrollmentID, step: 1, messageID: "new@x.example", recipient: "ana@example.com"
+                )
+            ],
+            now: at("2026-11-03T09:00:00Z"))
+        let bounce = reported(
+            .bounced, id: "b", at: "2026-11-03T09:00:05Z", recipient: "ana@example.com", bounce: .hard)
+        #expect(try await store.recordProviderEvents([bounce], now: at("2026-11-03T09:00:06Z")) == [.unmatched])
+        #expect(try await store.history(email: "ana@example.com")?.enrollments[0].row.reason == .completed)
+        // An event older than every message matches none of them.
+        let early = reported(.complained, id: "c", at: "2026-11-01T00:00:00Z", recipient: "ana@example.com")
+        try await store.recordSends(
+            [SendReport(messageID: "new@x.example", result: .sent(providerMessageID: nil))],
+            now: at("2026-11-03T09:00:07Z"))
+        #expect(try await store.recordProviderEvents([early], now: at("2026-11-03T09:01:00Z")) == [.unmatched])
+    }
+
     @Test func malformedEventsAreKeptWithTheirReason() async throws {
         let store = try TemporaryDatabase().store
         var event = reported(.unknown, id: "bad", at: "2026-11-02T10:00:00Z")

@@ -90,3 +90,63 @@ struct SNSSignatureTests {
         #expect(!SNSVerifier.isSNSHost("evilsns.us-east-1.amazonaws.com"))
     }
 }
+
+@Suite("Hostile input")
+struct HostileInputTests {
+    @Test func absurdTimestampsAreRefusedNotCrashed() throws {
+        var secrets = WebhookSecrets()
+        secrets.resendSecret = "whsec_" + Data(repeating: 1, count: 24).base64EncodedString()
+        let request = WebhookRequest(
+            body: Array("{}".utf8),
+            headers: ["svix-id": "a", "svix-timestamp": "-9223372036854775808", "svix-signature": "v1,xx"],
+            receivedAt: Timestamp(millisecondsSinceEpoch: 1_793_613_600_000))
+        #expect(throws: WebhookError.self) { try secrets.verify(provider: "resend", request, now: request.receivedAt) }
+        for body in [
+            #"[{"event":"delivered","email":"a@b.example","timestamp":1e300}]"#,
+            #"[{"event":"delivered","email":"a@b.example","timestamp":"nan"}]"#,
+        ] {
+            let events = try Providers.decode(
+                provider: "sendgrid",
+                WebhookRequest(body: Array(body.utf8), headers: [:], receivedAt: request.receivedAt)
+            ).events
+            #expect(events.first?.malformed != nil)
+        }
+    }
+
+    @Test func mailgunTokensWorkOnce() throws {
+        var secrets = WebhookSecrets()
+        secrets.mailgunSigningKey = "k"
+        let now = Timestamp(millisecondsSinceEpoch: 1_793_613_600_000)
+        let timestamp = "1793613600"
+        let token = "tok-1"
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data((timestamp + token).utf8), using: SymmetricKey(data: Data("k".utf8)))
+        let signature = mac.map { String(format: "%02x", $0) }.joined()
+        let body =
+            #"{"signature":{"timestamp":"\#(timestamp)","token":"\#(token)","signature":"\#(signature)"},"event-data":{}}"#
+        let request = WebhookRequest(body: Array(body.utf8), headers: [:], receivedAt: now)
+        try secrets.verify(provider: "mailgun", request, now: now)
+        #expect(throws: WebhookError.unauthenticated("this Mailgun token was already used: a replayed request")) {
+            try secrets.verify(provider: "mailgun", request, now: now)
+        }
+    }
+
+    @Test func snsTopicsAndCertificateFetchFailures() async throws {
+        let signer = try TestSigner()
+        let signed = try signer.sign(try fixture("ses", "notification-bounce.json"), version: "2")
+        let other = SNSVerifier(topics: ["arn:aws:sns:us-east-1:123456789012:someone-else"])
+        await #expect(throws: WebhookError.unauthenticated("the SNS topic is not one this service subscribed to")) {
+            try await other.verify(signed)
+        }
+        let offline = SNSVerifier(fetch: { _ in throw URLError(.notConnectedToInternet) })
+        do {
+            try await offline.verify(signed)
+            Issue.record("verified without a certificate")
+        } catch {
+            #expect(error.status == 503)
+        }
+        #expect(!SNSVerifier.isSNSHost("sns.s3.amazonaws.com"))
+        #expect(SNSVerifier.isCertificatePath("/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem"))
+        #expect(!SNSVerifier.isCertificatePath("/bucket/cert.pem"))
+    }
+}
