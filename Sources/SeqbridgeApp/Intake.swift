@@ -9,12 +9,15 @@ import SeqbridgeWebhooks
 /// caller is answered only once its events are durable.
 public actor GroupCommit {
     private let store: any Store
+    private let onTransitions: @Sendable ([StatusChange: Int]) -> Void
     private var queue:
         [(events: [ProviderEvent], now: Timestamp, reply: CheckedContinuation<[EventDisposition], any Error>)] = []
     private var writing = false
 
-    public init(store: any Store) {
+    /// `onTransitions` hears the status changes each commit caused (for metrics).
+    public init(store: any Store, onTransitions: @escaping @Sendable ([StatusChange: Int]) -> Void = { _ in }) {
         self.store = store
+        self.onTransitions = onTransitions
     }
 
     public func submit(_ events: [ProviderEvent], now: Timestamp) async throws -> [EventDisposition] {
@@ -33,7 +36,9 @@ public actor GroupCommit {
             queue = []
             let now = batch.map(\.now).max() ?? Timestamp(millisecondsSinceEpoch: 0)
             do {
-                let dispositions = try await store.recordProviderEvents(batch.flatMap(\.events), now: now)
+                let recorded = try await store.recordEvents(batch.flatMap(\.events), now: now)
+                let dispositions = recorded.dispositions
+                onTransitions(recorded.transitions)
                 var offset = 0
                 for entry in batch {
                     entry.reply.resume(returning: Array(dispositions[offset..<offset + entry.events.count]))
@@ -43,8 +48,9 @@ public actor GroupCommit {
                 // One request's events must not fail the others it was batched with: each alone.
                 for entry in batch {
                     do {
-                        entry.reply.resume(
-                            returning: try await store.recordProviderEvents(entry.events, now: entry.now))
+                        let recorded = try await store.recordEvents(entry.events, now: entry.now)
+                        onTransitions(recorded.transitions)
+                        entry.reply.resume(returning: recorded.dispositions)
                     } catch {
                         entry.reply.resume(throwing: error)
                     }
@@ -81,14 +87,18 @@ public struct IntakeSummary: Sendable, Hashable, Codable {
 extension Engine {
     /// `ingest`: the webhook path on a saved payload. With `dryRun` nothing is
     /// stored and the normalized events are returned for printing.
-    public func ingest(file: String, source: String, dryRun: Bool, now: Timestamp) async throws -> (
+    public func ingest(
+        file: String, source: String, contentType: String? = nil, dryRun: Bool, now: Timestamp
+    ) async throws -> (
         events: [ProviderEvent], summary: IntakeSummary?
     ) {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw AppError.unreadableFile(file, why: Self.unreadableReason(file))
         }
         let decoded = try Providers.decode(
-            provider: source, WebhookRequest(body: Array(data), headers: [:], receivedAt: now))
+            provider: source,
+            WebhookRequest(
+                body: Array(data), headers: contentType.map { ["content-type": $0] } ?? [:], receivedAt: now))
         if dryRun { return (decoded.events, nil) }
         var summary = IntakeSummary()
         summary.count(try await store.recordProviderEvents(decoded.events, now: now))

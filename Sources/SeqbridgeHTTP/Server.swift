@@ -47,7 +47,9 @@ public func buildRouter(
 ) -> Router<BasicRequestContext> {
     let router = Router()
     WebhookRoutes(
-        engine: engine, settings: webhooks, commit: GroupCommit(store: engine.store), metrics: metrics, clock: clock
+        engine: engine, settings: webhooks,
+        commit: GroupCommit(store: engine.store, onTransitions: { metrics.transitions($0) }), metrics: metrics,
+        clock: clock
     ).add(to: router)
     router.get("/metrics") { _, _ -> Response in
         Response(

@@ -36,6 +36,18 @@ public final class ServiceMetrics: Sendable {
         }
     }
 
+    func transitions(_ changes: [StatusChange: Int]) {
+        for (change, count) in changes {
+            Counter(
+                label: "seqbridge_status_transitions_total",
+                dimensions: [
+                    ("from", change.from.rawValue), ("to", change.to.rawValue),
+                    ("reason", change.reason?.rawValue ?? ""),
+                ], factory: factory
+            ).increment(by: count)
+        }
+    }
+
     /// Prometheus text exposition.
     public func text() -> String { registry.emitToString() }
 }

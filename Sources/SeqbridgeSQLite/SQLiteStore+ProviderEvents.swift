@@ -3,8 +3,8 @@ import SeqbridgeCore
 import SeqbridgeStore
 
 extension SQLiteStore {
-    public func recordProviderEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> [EventDisposition] {
-        guard !events.isEmpty else { return [] }
+    public func recordEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> RecordedEvents {
+        guard !events.isEmpty else { return RecordedEvents(dispositions: [], transitions: [:]) }
         return try await writer.write { db in
             var pending = Set<Int64>()
             let statements = try EventStatements(db)
@@ -12,8 +12,22 @@ extension SQLiteStore {
                 try Self.record($0, now: now, refreshLater: &pending, statements: statements, in: db)
             }
             // Each touched enrollment is folded once, however many of its events came in.
-            for enrollmentID in pending { try Self.refresh(enrollmentID: enrollmentID, now: now, in: db) }
-            return dispositions
+            var transitions: [StatusChange: Int] = [:]
+            let read = try db.cachedStatement(sql: "SELECT status, reason FROM enrollment WHERE id = ?")
+            func current(_ id: Int64) throws -> (Status, Reason?)? {
+                guard let row = try Row.fetchOne(read, arguments: [id]), let status = Status(rawValue: row[0]) else {
+                    return nil
+                }
+                return (status, (row[1] as String?).flatMap(Reason.init(rawValue:)))
+            }
+            for enrollmentID in pending {
+                let before = try current(enrollmentID)
+                try Self.refresh(enrollmentID: enrollmentID, now: now, in: db)
+                if let before, let after = try current(enrollmentID), before.0 != after.0 || before.1 != after.1 {
+                    transitions[StatusChange(from: before.0, to: after.0, reason: after.1), default: 0] += 1
+                }
+            }
+            return RecordedEvents(dispositions: dispositions, transitions: transitions)
         }
     }
 

@@ -574,3 +574,29 @@ public enum EventDisposition: String, Sendable, Hashable, Codable {
     /// Could not be read: kept with its reason.
     case malformed
 }
+
+/// A status change, for counting.
+public struct StatusChange: Sendable, Hashable {
+    public var from: Status
+    public var to: Status
+    public var reason: Reason?
+
+    public init(from: Status, to: Status, reason: Reason?) {
+        self.from = from
+        self.to = to
+        self.reason = reason
+    }
+}
+
+/// What one transaction of reported events did.
+public struct RecordedEvents: Sendable, Hashable {
+    /// One per event, in order.
+    public var dispositions: [EventDisposition]
+    /// The status changes the events caused, counted.
+    public var transitions: [StatusChange: Int]
+
+    public init(dispositions: [EventDisposition], transitions: [StatusChange: Int]) {
+        self.dispositions = dispositions
+        self.transitions = transitions
+    }
+}

@@ -67,7 +67,7 @@ public protocol Store: Sendable {
     // Reported events
     /// Stores and applies reported events in one transaction, matching each to
     /// its message (SPEC §3). Answers one disposition per event, in order.
-    func recordProviderEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> [EventDisposition]
+    func recordEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> RecordedEvents
     /// Tries every unmatched event again; answers how many now applied and how many are still unmatched.
     func retryUnmatched(now: Timestamp) async throws -> (applied: Int, unmatched: Int)
 
@@ -79,4 +79,11 @@ public protocol Store: Sendable {
     /// Messages claimed but never confirmed by the transport.
     func unconfirmedCount() async throws -> Int
     func ping() async throws
+}
+
+extension Store {
+    /// ``recordEvents(_:now:)`` when only the dispositions matter.
+    public func recordProviderEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> [EventDisposition] {
+        try await recordEvents(events, now: now).dispositions
+    }
 }

@@ -436,7 +436,7 @@ struct Ingest: AsyncParsableCommand {
 
     func run() async throws {
         let (events, summary) = try await global.engine().ingest(
-            file: file, source: source, dryRun: dryRun, now: global.timestamp())
+            file: file, source: source, contentType: contentType, dryRun: dryRun, now: global.timestamp())
         if json { for event in events { print(Engine.eventJSON(event)) } }
         if let summary {
             printErr(

@@ -228,6 +228,12 @@ struct WebhookRouteTests {
             #expect(text.contains(#"seqbridge_webhook_requests_total{provider="sendgrid",outcome="unavailable"} 1"#))
             #expect(text.contains(#"seqbridge_webhook_requests_total{provider="sendgrid",outcome="ok"} 1"#))
             #expect(text.contains(#"seqbridge_event_dispositions_total{disposition="applied"} 4"#))
+            let bounce = try await post(client, "sendgrid", try fixtureBody("sendgrid/bounce-hard.json"))
+            #expect(bounce.status == 200)
+            let after = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(
+                after.contains(#"seqbridge_status_transitions_total{from="in_progress",to="error",reason="bounced"} 1"#)
+            )
         }
     }
 }
@@ -237,9 +243,7 @@ struct BrokenEventStore: Store {
     let inner: any Store
     struct Failure: Error {}
 
-    func recordProviderEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> [EventDisposition] {
-        throw Failure()
-    }
+    func recordEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> RecordedEvents { throw Failure() }
     func retryUnmatched(now: Timestamp) async throws -> (applied: Int, unmatched: Int) { throw Failure() }
     func addMailbox(_ mailbox: MailboxDefinition, now: Timestamp) async throws {
         try await inner.addMailbox(mailbox, now: now)
