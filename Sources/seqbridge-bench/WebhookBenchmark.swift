@@ -12,12 +12,12 @@ enum WebhookBenchmark {
         var p99: String
     }
 
-    static func run(binary: String, seconds: Int) async throws {
+    static func run(binary: String, seconds: Int, connections: [Int] = [16, 64]) async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else {
             print("webhooks: skipped, wrk is not installed (apt-get install wrk)\n")
             return
         }
-        print("webhooks: wrk on loopback, \(seconds) s each, 1 thread and 16 connections")
+        print("webhooks: wrk on loopback, \(seconds) s each, 1 thread")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "seqbridge-hooks-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -49,27 +49,31 @@ enum WebhookBenchmark {
             throw BenchError("the server did not start")
         }
         for (name, events) in [("single event", 1), ("100-event batch", 100)] {
-            let script = folder.appendingPathComponent("post-\(events).lua").path
-            try lua(events: events, messageIDs: messageIDs).write(toFile: script, atomically: true, encoding: .utf8)
-            let trivial = try wrk(base + "/bench/noop", script: script, seconds: seconds)
-            let durable = try wrk(base + "/webhooks/generic", script: script, seconds: seconds)
-            let ratio = durable.requestsPerSecond / trivial.requestsPerSecond
-            var verdict = ""
-            if events == 1 {
-                verdict = String(format: "target ≥ 0.50× the trivial route: %@", ratio >= 0.5 ? "met" : "NOT met")
+            for connections in connections {
+                let script = folder.appendingPathComponent("post-\(events).lua").path
+                try lua(events: events, messageIDs: messageIDs).write(toFile: script, atomically: true, encoding: .utf8)
+                let trivial = try wrk(base + "/bench/noop", script: script, seconds: seconds, connections: connections)
+                let durable = try wrk(
+                    base + "/webhooks/generic", script: script, seconds: seconds, connections: connections)
+                let ratio = durable.requestsPerSecond / trivial.requestsPerSecond
+                var verdict = ""
+                if events == 1 {
+                    verdict = String(format: "target ≥ 0.50× the trivial route: %@", ratio >= 0.5 ? "met" : "NOT met")
+                }
+                if events == 100 {
+                    verdict = String(
+                        format: "target ≥ 80,000 events/s: %@",
+                        durable.requestsPerSecond * 100 >= 80_000 ? "met" : "NOT met")
+                }
+                print(
+                    String(
+                        format:
+                            "  %@, %d connections: durable %.0f req/s, %.0f events/s, p50 %@, p99 %@ | trivial %.0f req/s, p50 %@, p99 %@ | %.2f× (%@)",
+                        name, connections, durable.requestsPerSecond, durable.requestsPerSecond * Double(events),
+                        durable.p50,
+                        durable.p99,
+                        trivial.requestsPerSecond, trivial.p50, trivial.p99, ratio, verdict))
             }
-            if events == 100 {
-                verdict = String(
-                    format: "target ≥ 80,000 events/s: %@",
-                    durable.requestsPerSecond * 100 >= 80_000 ? "met" : "NOT met")
-            }
-            print(
-                String(
-                    format:
-                        "  %@: durable %.0f req/s, %.0f events/s, p50 %@, p99 %@ | trivial %.0f req/s, p50 %@, p99 %@ | %.2f× (%@)",
-                    name, durable.requestsPerSecond, durable.requestsPerSecond * Double(events), durable.p50,
-                    durable.p99,
-                    trivial.requestsPerSecond, trivial.p50, trivial.p99, ratio, verdict))
         }
         print("")
     }
@@ -96,10 +100,10 @@ enum WebhookBenchmark {
         """
     }
 
-    static func wrk(_ url: String, script: String, seconds: Int) throws -> Result {
+    static func wrk(_ url: String, script: String, seconds: Int, connections: Int) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
-        process.arguments = ["-t1", "-c16", "-d\(seconds)s", "--latency", "-s", script, url]
+        process.arguments = ["-t1", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script, url]
         let out = Pipe()
         process.standardOutput = out
         try process.run()
