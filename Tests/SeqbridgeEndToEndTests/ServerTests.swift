@@ -112,6 +112,25 @@ struct WebhookEndToEndTests {
         #expect(String(decoding: metrics.0, as: UTF8.self).contains("seqbridge_webhook_requests_total"))
     }
 
+    @Test func snsSubscriptionIsConfirmedOnlyForAllowedHosts() async throws {
+        let cli = try CLI()
+        let server = try Server(
+            cli, environment: ["SEQBRIDGE_SNS_EXTRA_HOSTS": "127.0.0.1", "SEQBRIDGE_SES_VERIFY": "false"])
+        defer { server.stop() }
+        func confirmation(_ url: String) -> String {
+            #"{"Type":"SubscriptionConfirmation","MessageId":"m1","Token":"t","TopicArn":"arn:aws:sns:us-east-1:1:topic","Message":"confirm","SubscribeURL":"\#(url)","Timestamp":"2026-11-02T10:00:00Z","SignatureVersion":"1","Signature":"","SigningCertURL":"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem"}"#
+        }
+        // The server itself stands in for SNS: visiting its /healthz confirms the subscription.
+        let (status, body) = try await server.post(
+            "/webhooks/ses", confirmation(server.url + "/healthz"), contentType: "text/plain")
+        #expect(status == 200)
+        #expect(body.contains("subscription_confirmed"))
+        let (refused, reason) = try await server.post(
+            "/webhooks/ses", confirmation("https://evil.example/confirm"), contentType: "text/plain")
+        #expect(refused == 400)
+        #expect(reason.contains("not an Amazon SNS address"))
+    }
+
     /// kill -9 the server while clients post: every event that got a 2xx is in the database.
     @Test func acknowledgedEventsSurviveAKill() async throws {
         let cli = try CLI()
