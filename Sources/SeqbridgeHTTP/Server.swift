@@ -65,19 +65,13 @@ public func buildRouter(
     router.get("/healthz") { _, _ -> Response in
         do {
             try await engine.store.ping()
-            return jsonResponse(.ok, #"{"status":"ok"}"#)
+            return json(.ok, #"{"status":"ok"}"#)
         } catch {
-            return jsonResponse(
+            return json(
                 .serviceUnavailable, #"{"status":"unavailable","reason":\#(Report.jsonString("\(error)"))}"#)
         }
     }
     return router
-}
-
-func jsonResponse(_ status: HTTPResponse.Status, _ body: String) -> Response {
-    Response(
-        status: status, headers: [.contentType: "application/json"],
-        body: ResponseBody(byteBuffer: ByteBuffer(string: body + "\n")))
 }
 
 /// The whole service: HTTP listener plus the scheduler loop.

@@ -23,15 +23,6 @@ extension SQLiteStore {
         }
     }
 
-    static let exportSelect = """
-        SELECT i.email, i.name, s.name AS sequence, e.status, e.reason, e.steps_sent,
-          (SELECT COUNT(*) FROM step st WHERE st.sequence_id = e.sequence_id) AS steps_total,
-          e.enrolled_at, e.last_sent_at, e.next_send_at, e.status_changed_at, e.detail
-        FROM enrollment e
-        JOIN influencer i ON i.id = e.influencer_id
-        JOIN sequence s ON s.id = e.sequence_id
-        """
-
     static func exportRow(_ row: Row) -> ExportRow {
         let status = Status(rawValue: row["status"]) ?? .error
         return ExportRow(
@@ -94,12 +85,17 @@ extension SQLiteStore {
             let influencerID: Int64 = influencerRow["id"]
             let enrollments = try Row.fetchAll(
                 db,
-                sql: Self.exportSelect.replacingOccurrences(
-                    of: "SELECT i.email,",
-                    with:
-                        "SELECT e.id AS enrollment_id, e.token, e.retry_after, m.name AS mailbox, m.state AS mailbox_state, i.email,"
-                )
-                    + " JOIN mailbox m ON m.id = s.mailbox_id WHERE e.influencer_id = ? ORDER BY e.enrolled_at, e.id",
+                sql: """
+                    SELECT e.id AS enrollment_id, e.token, e.retry_after, m.name AS mailbox, m.state AS mailbox_state,
+                      i.email, i.name, s.name AS sequence, e.status, e.reason, e.steps_sent,
+                      (SELECT COUNT(*) FROM step st WHERE st.sequence_id = e.sequence_id) AS steps_total,
+                      e.enrolled_at, e.last_sent_at, e.next_send_at, e.status_changed_at, e.detail
+                    FROM enrollment e
+                    JOIN influencer i ON i.id = e.influencer_id
+                    JOIN sequence s ON s.id = e.sequence_id
+                    JOIN mailbox m ON m.id = s.mailbox_id
+                    WHERE e.influencer_id = ? ORDER BY e.enrolled_at, e.id
+                    """,
                 arguments: [influencerID]
             ).map { row in
                 let enrollmentID: Int64 = row["enrollment_id"]

@@ -8,12 +8,15 @@ enum Mandrill {
         guard let field = formFields(request.body)["mandrill_events"] else {
             throw .unparseable("no mandrill_events form field")
         }
-        guard try parseJSON(Array(field.utf8)) is [Any] else {
+        let elements: [(value: Any, raw: String)]
+        do {
+            elements = try Providers.elements(of: Array(field.utf8), arrayOnly: true)
+        } catch {
             throw .unparseable("mandrill_events is not a JSON array")
         }
-        return try Providers.elements(of: Array(field.utf8)).map { element, raw in
+        return elements.map { element, raw in
             guard let event = object(element) else {
-                return Providers.malformed("mandrill", element, "not a JSON object", request)
+                return Providers.malformed("mandrill", element, "not a JSON object", request, raw: raw)
             }
             let message = object(event["msg"]) ?? [:]
             guard let name = string(event["event"]) else {

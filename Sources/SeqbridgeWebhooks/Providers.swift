@@ -71,8 +71,12 @@ public enum Providers {
         try elements(of: request.body)
     }
 
-    static func elements(of bytes: [UInt8]) throws(WebhookError) -> [(value: Any, raw: String)] {
+    /// `arrayOnly` refuses a lone object, for providers that always send a list.
+    static func elements(of bytes: [UInt8], arrayOnly: Bool = false) throws(WebhookError) -> [(
+        value: Any, raw: String
+    )] {
         let parsed = try parseJSON(bytes)
+        if arrayOnly, !(parsed is [Any]) { throw .unparseable("expected a JSON array") }
         if let list = parsed as? [Any] {
             if let raws = splitJSONArray(bytes), raws.count == list.count { return Array(zip(list, raws)) }
             return list.map { ($0, canonical($0)) }

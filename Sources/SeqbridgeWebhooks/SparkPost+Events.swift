@@ -4,14 +4,13 @@ import SeqbridgeStore
 /// SparkPost: an array of `{"msys": {"<class>": {...}}}`; `{"msys": {}}` is a test ping.
 enum SparkPost {
     static func decode(_ request: WebhookRequest) throws(WebhookError) -> [ProviderEvent] {
-        guard try parseJSON(request.body) is [Any] else { throw .unparseable("expected a JSON array") }
-        return try Providers.elements(request).compactMap { element, raw -> ProviderEvent? in
+        try Providers.elements(of: request.body, arrayOnly: true).compactMap { element, raw -> ProviderEvent? in
             guard let msys = object(object(element)?["msys"]) else {
                 return Providers.malformed("sparkpost", element, "an element without msys", request, raw: raw)
             }
             guard let event = msys.values.compactMap(object).first else { return nil }  // ping
             guard let name = string(event["type"]) else {
-                return Providers.malformed("sparkpost", element, "an event without a type", request)
+                return Providers.malformed("sparkpost", element, "an event without a type", request, raw: raw)
             }
             var type = EventType.unknown
             var bounceClass: BounceClass?
@@ -29,7 +28,7 @@ enum SparkPost {
             default: type = .unknown
             }
             guard let timestamp = unixTime(event["timestamp"]) ?? isoTime(event["timestamp"]) else {
-                return Providers.malformed("sparkpost", element, "an event without a timestamp", request)
+                return Providers.malformed("sparkpost", element, "an event without a timestamp", request, raw: raw)
             }
             return ProviderEvent(
                 source: "sparkpost", type: type, recipient: address(event["rcpt_to"]),
