@@ -36,11 +36,22 @@ let package = Package(
         ),
         // Reading CSV files as spreadsheets write them.
         .target(name: "SeqbridgeCSV"),
+        // libxml2 from the system, for XML delivery status reports.
+        .systemLibrary(
+            name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]
+        ),
+        // Reading MIME messages: headers, encoded words, multiparts, transfer encodings, charsets.
+        .target(name: "SeqbridgeMIME"),
+        // Classifying raw email (delivery reports, complaints, auto-replies, replies) and XML reports.
+        .target(
+            name: "SeqbridgeInbound",
+            dependencies: ["SeqbridgeCore", "SeqbridgeStore", "SeqbridgeMIME", "CLibXML2"]
+        ),
         // Provider webhooks: authenticity checks and decoders into the normalized event model.
         .target(
             name: "SeqbridgeWebhooks",
             dependencies: [
-                "SeqbridgeCore", "SeqbridgeStore",
+                "SeqbridgeCore", "SeqbridgeStore", "SeqbridgeInbound", "SeqbridgeMIME",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -84,6 +95,10 @@ let package = Package(
         ),
         .testTarget(name: "SeqbridgeCoreTests", dependencies: ["SeqbridgeCore"]),
         .testTarget(name: "SeqbridgeCSVTests", dependencies: ["SeqbridgeCSV"]),
+        .testTarget(
+            name: "SeqbridgeInboundTests",
+            dependencies: ["SeqbridgeInbound", "SeqbridgeMIME", "SeqbridgeCore", "SeqbridgeStore"]
+        ),
         .testTarget(
             name: "SeqbridgeWebhooksTests",
             dependencies: [

@@ -85,28 +85,44 @@ public struct IntakeSummary: Sendable, Hashable, Codable {
 }
 
 extension Engine {
-    /// `ingest`: the webhook path on a saved payload. With `dryRun` nothing is
-    /// stored and the normalized events are returned for printing.
+    /// Every `ingest --source` name: the webhook providers, then raw mail and delivery reports.
+    public static let ingestSources = Providers.names + InboundSources.ingestNames
+
+    /// `ingest`: the listener's path on a saved payload. With `dryRun` nothing is
+    /// stored; the normalized events come back with the message each would match.
     public func ingest(
         file: String, source: String, contentType: String? = nil, dryRun: Bool, now: Timestamp
     ) async throws -> (
-        events: [ProviderEvent], summary: IntakeSummary?
+        events: [ProviderEvent], matches: [MessageMatch?], summary: IntakeSummary?
     ) {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw AppError.unreadableFile(file, why: Self.unreadableReason(file))
         }
-        let decoded = try Providers.decode(
-            provider: source,
-            WebhookRequest(
-                body: Array(data), headers: contentType.map { ["content-type": $0] } ?? [:], receivedAt: now))
-        if dryRun { return (decoded.events, nil) }
+        let request = WebhookRequest(
+            body: Array(data), headers: contentType.map { ["content-type": $0] } ?? [:], receivedAt: now)
+        let events: [ProviderEvent]
+        switch source {
+        case "dsn":
+            let looksLikeXML = data.first(where: { !($0 == 32 || $0 == 9 || $0 == 10 || $0 == 13) }) == UInt8(ascii: "<")
+            events = try InboundSources.decodeReport(request, xml: contentType == nil ? looksLikeXML : nil).webhook.events
+        case "dsn-xml":
+            events = try InboundSources.decodeReport(request, xml: true).webhook.events
+        case "raw":
+            events = try InboundSources.decode(source: "raw", request).webhook.events
+        case _ where source.hasPrefix("inbound-"):
+            events = try InboundSources.decode(source: String(source.dropFirst(8)), request).webhook.events
+        default:
+            events = try Providers.decode(provider: source, request).events
+        }
+        let matches = try await store.matchMessages(events)
+        if dryRun { return (events, matches, nil) }
         var summary = IntakeSummary()
-        summary.count(try await store.recordProviderEvents(decoded.events, now: now))
-        return (decoded.events, summary)
+        summary.count(try await store.recordProviderEvents(events, now: now))
+        return (events, matches, summary)
     }
 
     /// One line of `ingest --json`.
-    public static func eventJSON(_ event: ProviderEvent) -> String {
+    public static func eventJSON(_ event: ProviderEvent, match: MessageMatch? = nil) -> String {
         var fields: [String] = []
         func add(_ key: String, _ value: String?) { fields.append("\"\(key)\":" + (value.map(jsonString) ?? "null")) }
         add("type", event.type.rawValue)
@@ -119,6 +135,19 @@ extension Engine {
         add("source", event.source)
         add("token", event.token)
         add("provider_message_id", event.providerMessageID)
+        if let delivery = event.delivery {
+            add("action", delivery.action)
+            add("status", delivery.status)
+            add("reason", delivery.reason)
+            add("remote_mta", delivery.remoteMTA)
+        }
+        if let match {
+            fields.append(
+                "\"matched\":{\"message_id\":\(match.messageID.map(jsonString) ?? "null"),\"email\":\(jsonString(match.email)),"
+                    + "\"sequence\":\(jsonString(match.sequence)),\"how\":\(jsonString(match.how))}")
+        } else {
+            fields.append("\"matched\":null")
+        }
         if let malformed = event.malformed { add("malformed", malformed) }
         return "{" + fields.joined(separator: ",") + "}"
     }

@@ -46,11 +46,12 @@ public func buildRouter(
     clock: @escaping @Sendable () -> Timestamp = { SystemNow().now() }
 ) -> Router<BasicRequestContext> {
     let router = Router()
-    WebhookRoutes(
+    let routes = WebhookRoutes(
         engine: engine, settings: webhooks,
         commit: GroupCommit(store: engine.store, onTransitions: { metrics.transitions($0) }), metrics: metrics,
-        clock: clock
-    ).add(to: router)
+        clock: clock)
+    routes.add(to: router)
+    routes.addInbound(to: router)
     router.get("/metrics") { _, _ -> Response in
         Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

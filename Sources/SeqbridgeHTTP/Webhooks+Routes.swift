@@ -60,6 +60,21 @@ struct WebhookRoutes: Sendable {
         guard Providers.names.contains(provider) else {
             return refuse(.unknownProvider(provider), provider: "unknown", logger: logger)
         }
+        return await process(request, label: provider, logger: logger) { webhook, now throws(WebhookError) in
+            try settings.secrets.verify(provider: provider, webhook, now: now)
+            if provider == "ses", let sns = settings.sns { try await sns.verify(webhook.body) }
+            try checkContentType(webhook, provider: provider)
+            return try Providers.decode(provider: provider, webhook)
+        }
+    }
+
+    /// The shared pipeline after routing: read the body within the limit, let
+    /// `decode` check authenticity and decode, store durably, answer.
+    func process(
+        _ request: Request, label: String, logger: Logger,
+        decode: (WebhookRequest, Timestamp) async throws(WebhookError) -> DecodedWebhook
+    ) async -> Response {
+        let provider = label
         let body: ByteBuffer
         do {
             var request = request
@@ -74,10 +89,7 @@ struct WebhookRoutes: Sendable {
         let now = clock()
         let webhook = WebhookRequest(body: Array(buffer: body), headers: headers, receivedAt: now)
         do {
-            try settings.secrets.verify(provider: provider, webhook, now: now)
-            if provider == "ses", let sns = settings.sns { try await sns.verify(webhook.body) }
-            try checkContentType(webhook, provider: provider)
-            let decoded = try Providers.decode(provider: provider, webhook)
+            let decoded = try await decode(webhook, now)
             if let control = decoded.control { return await handleControl(control, provider: provider, logger: logger) }
             var summary = IntakeSummary()
             do {

@@ -59,6 +59,29 @@ extension SQLiteStore {
         }
     }
 
+    public func matchMessages(_ events: [ProviderEvent]) async throws -> [MessageMatch?] {
+        try await writer.read { db in
+            try events.map { event -> MessageMatch? in
+                guard event.malformed == nil,
+                    let found = try Self.match(
+                        Candidate(
+                            messageIDs: event.messageIDs, token: event.token,
+                            providerMessageID: event.providerMessageID, recipient: event.recipient,
+                            occurredAt: event.timestamp), in: db),
+                    let row = try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT influencer.email, sequence.name FROM enrollment
+                            JOIN influencer ON influencer.id = enrollment.influencer_id
+                            JOIN sequence ON sequence.id = enrollment.sequence_id
+                            WHERE enrollment.id = ?
+                            """, arguments: [found.enrollmentID])
+                else { return nil }
+                return MessageMatch(messageID: found.messageID, email: row[0], sequence: row[1], how: found.how)
+            }
+        }
+    }
+
     /// What an event offers to match on (SPEC §3), strongest first.
     struct Candidate {
         var messageIDs: [String]

@@ -539,11 +539,14 @@ public struct ProviderEvent: Sendable, Hashable {
     public var raw: String
     /// Set when the event could not be read: recorded with its reason, applied to nothing.
     public var malformed: String?
+    /// What a delivery status report said about this recipient, when the event came from one.
+    public var delivery: DeliveryFacts?
 
     public init(
         source: String, type: EventType, recipient: String? = nil, messageIDs: [String] = [],
         providerMessageID: String? = nil, token: String? = nil, eventID: String, timestamp: Timestamp,
-        bounceClass: BounceClass? = nil, detail: String? = nil, raw: String, malformed: String? = nil
+        bounceClass: BounceClass? = nil, detail: String? = nil, raw: String, malformed: String? = nil,
+        delivery: DeliveryFacts? = nil
     ) {
         self.source = source
         self.type = type
@@ -557,6 +560,7 @@ public struct ProviderEvent: Sendable, Hashable {
         self.detail = detail
         self.raw = raw
         self.malformed = malformed
+        self.delivery = delivery
     }
 
     /// The event's identity in the history: the same provider event twice is one event.
@@ -564,6 +568,42 @@ public struct ProviderEvent: Sendable, Hashable {
 }
 
 /// What became of one reported event.
+/// One recipient's entry in a delivery status report (RFC 3464 terms).
+public struct DeliveryFacts: Sendable, Hashable {
+    /// `failed`, `delayed`, `delivered`, `relayed` or `expanded`.
+    public var action: String
+    /// The enhanced status code, e.g. `5.1.1`.
+    public var status: String?
+    /// The coarse reason: `user_unknown`, `mailbox_full`, ...
+    public var reason: String?
+    /// The server that answered, e.g. `dns; mx.example.org`.
+    public var remoteMTA: String?
+
+    public init(action: String, status: String? = nil, reason: String? = nil, remoteMTA: String? = nil) {
+        self.action = action
+        self.status = status
+        self.reason = reason
+        self.remoteMTA = remoteMTA
+    }
+}
+
+/// The message an event was matched to, and how (SPEC §3).
+public struct MessageMatch: Sendable, Hashable {
+    /// Our Message-ID of the message, when the enrollment has sent one.
+    public var messageID: String?
+    public var email: String
+    public var sequence: String
+    /// `message_id`, `token`, `provider_id` or `recipient` (the weak match).
+    public var how: String
+
+    public init(messageID: String?, email: String, sequence: String, how: String) {
+        self.messageID = messageID
+        self.email = email
+        self.sequence = sequence
+        self.how = how
+    }
+}
+
 public enum EventDisposition: String, Sendable, Hashable, Codable {
     /// Matched to a message or enrollment and folded into its status.
     case applied

@@ -70,6 +70,8 @@ public protocol Store: Sendable {
     func recordEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> RecordedEvents
     /// Tries every unmatched event again; answers how many now applied and how many are still unmatched.
     func retryUnmatched(now: Timestamp) async throws -> (applied: Int, unmatched: Int)
+    /// Which message each event would match (SPEC §3), without storing anything.
+    func matchMessages(_ events: [ProviderEvent]) async throws -> [MessageMatch?]
 
     // Reading
     func statusCounts(sequence: String?) async throws -> [StatusCount]

@@ -28,7 +28,11 @@ public struct WebhookSecrets: Sendable {
         [
             "SEQBRIDGE_MAILGUN_SIGNING_KEY", "SEQBRIDGE_SENDGRID_PUBLIC_KEY", "SEQBRIDGE_MANDRILL_KEY",
             "SEQBRIDGE_MANDRILL_URL", "SEQBRIDGE_RESEND_SECRET", "SEQBRIDGE_WEBHOOK_TOLERANCE",
-        ] + Providers.names.map { "SEQBRIDGE_\($0.uppercased())_BASIC_AUTH" }
+        ] + basicAuthNames.map { "SEQBRIDGE_\($0.uppercased())_BASIC_AUTH" }
+
+    /// Every name that can have basic auth: the providers, plus `raw` for
+    /// `/inbound/raw` and `dsn` for `/reports/dsn`.
+    public static let basicAuthNames = Providers.names + ["raw", "dsn"]
 
     /// Reads every setting at once; all problems are listed together.
     public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> WebhookSecrets {
@@ -60,7 +64,7 @@ public struct WebhookSecrets: Sendable {
                 problems.append("SEQBRIDGE_WEBHOOK_TOLERANCE must be a number of seconds")
             }
         }
-        for provider in Providers.names {
+        for provider in basicAuthNames {
             let name = "SEQBRIDGE_\(provider.uppercased())_BASIC_AUTH"
             guard let credentials = value(name) else { continue }
             if !credentials.contains(":") { problems.append("\(name) must be user:password") }
@@ -96,6 +100,28 @@ public struct WebhookSecrets: Sendable {
                 try Svix.verify(request, secret: secret, now: now, tolerance: toleranceSeconds)
             }
         default: break
+        }
+    }
+}
+
+extension WebhookSecrets {
+    /// Authenticity for inbound mail routes on the raw request: the source's basic auth.
+    public func verifyInbound(source: String, _ request: WebhookRequest) throws(WebhookError) {
+        if let credentials = basicAuth[source] {
+            try BasicAuth.verify(request, credentials: credentials)
+        }
+    }
+
+    /// Mailgun signs inbound posts with form fields, so they are checked once the form is read.
+    public func verifyInboundFields(source: String, fields: [String: String], now: Timestamp) throws(WebhookError) {
+        if source == "mailgun", let key = mailgunSigningKey {
+            guard let timestamp = fields["timestamp"], let token = fields["token"], let given = fields["signature"]
+            else { throw .unauthenticated("the Mailgun timestamp, token and signature fields are missing") }
+            let used = try MailgunSignature.verify(
+                timestamp: timestamp, token: token, signature: given, key: key, now: now, tolerance: toleranceSeconds)
+            guard seenTokens.firstUse(used, now: now, window: toleranceSeconds) else {
+                throw .unauthenticated("this Mailgun token was already used: a replayed request")
+            }
         }
     }
 }
@@ -149,6 +175,14 @@ enum MailgunSignature {
             let timestamp = string(signature["timestamp"]), let token = string(signature["token"]),
             let given = string(signature["signature"])
         else { throw .unauthenticated("the Mailgun signature block is missing") }
+        return try verify(
+            timestamp: timestamp, token: token, signature: given, key: key, now: now, tolerance: tolerance)
+    }
+
+    /// The check itself, for both event webhooks (JSON) and inbound routes (form fields).
+    static func verify(
+        timestamp: String, token: String, signature given: String, key: String, now: Timestamp, tolerance: Int64
+    ) throws(WebhookError) -> String {
         try checkWindow(Int64(timestamp), now: now, tolerance: tolerance, what: "Mailgun")
         let mac = HMAC<SHA256>.authenticationCode(
             for: Data((timestamp + token).utf8), using: SymmetricKey(data: Data(key.utf8)))

@@ -420,24 +420,29 @@ struct Import: AsyncParsableCommand {
 
 struct Ingest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Apply a saved webhook payload, by the same path as the listener.")
+        abstract: "Apply a saved webhook payload, email or delivery report, by the same path as the listener.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The saved request body.") var file: String
-    @Option(help: "The provider: \(Providers.names.joined(separator: ", ")).") var source: String
+    @Option(
+        help: """
+            Where it came from: a webhook provider (\(Providers.names.joined(separator: ", "))); \
+            raw (an RFC 5322 message); inbound-sendgrid, inbound-mailgun, inbound-postmark, inbound-ses \
+            (an inbound-mail webhook body); dsn (a delivery report, MIME or XML); dsn-xml.
+            """) var source: String
     @Option(help: "The request's content type, when it matters.") var contentType: String?
     @Flag(help: "Decode and print; store and apply nothing.") var dryRun = false
     @Flag(help: "Print each normalized event as a JSON line.") var json = false
 
     func validate() throws {
-        guard Providers.names.contains(source) else {
-            throw ValidationError("--source must be one of \(Providers.names.joined(separator: ", ")).")
+        guard Engine.ingestSources.contains(source) else {
+            throw ValidationError("--source must be one of \(Engine.ingestSources.joined(separator: ", ")).")
         }
     }
 
     func run() async throws {
-        let (events, summary) = try await global.engine().ingest(
+        let (events, matches, summary) = try await global.engine().ingest(
             file: file, source: source, contentType: contentType, dryRun: dryRun, now: global.timestamp())
-        if json { for event in events { print(Engine.eventJSON(event)) } }
+        if json { for (event, match) in zip(events, matches) { print(Engine.eventJSON(event, match: match)) } }
         if let summary {
             printErr(
                 "\(file): \(summary.received) event(s); \(summary.applied) applied, \(summary.duplicates) duplicate(s), \(summary.unmatched) unmatched, \(summary.malformed) malformed."

@@ -1,0 +1,177 @@
+import SeqbridgeCore
+import SeqbridgeMIME
+import SeqbridgeStore
+
+/// The fields of a `message/delivery-status` body: one group for the message,
+/// then one per recipient (RFC 3464 §2.1).
+public struct DeliveryStatusFields: Sendable {
+    public var message: [String: String]
+    public var recipients: [[String: String]]
+
+    /// Parses the field groups; lines that are not fields are skipped.
+    public init(_ text: String) {
+        var groups: [[String: String]] = []
+        var current: [String: String] = [:]
+        var lastKey: String? = nil
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingSpaces
+            if trimmed.isEmpty {
+                if !current.isEmpty { groups.append(current) }
+                current = [:]
+                lastKey = nil
+                continue
+            }
+            if let first = line.first, first == " " || first == "\t", let key = lastKey {
+                current[key, default: ""] += " " + trimmed
+                continue
+            }
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let key = line[..<colon].trimmingSpaces.lowercased()
+            guard !key.isEmpty, !key.contains(" ") else { continue }
+            let value = line[line.index(after: colon)...].trimmingSpaces
+            // Recipient fields after recipient fields without a blank line: a new group.
+            if key == "final-recipient", current["final-recipient"] != nil {
+                groups.append(current)
+                current = [:]
+            }
+            if current[key] == nil { current[key] = value }
+            lastKey = key
+        }
+        if !current.isEmpty { groups.append(current) }
+        // The per-message group is the first one without a recipient field.
+        if let first = groups.first, first["final-recipient"] == nil, first["original-recipient"] == nil {
+            message = first
+            recipients = Array(groups.dropFirst())
+        } else {
+            message = [:]
+            recipients = groups
+        }
+        recipients = recipients.filter { $0["final-recipient"] != nil || $0["original-recipient"] != nil }
+    }
+
+    /// The address in a typed field such as `rfc822; someone@example.org`.
+    public static func address(_ value: String?) -> String? {
+        guard var value else { return nil }
+        if let semicolon = value.firstIndex(of: ";") { value = String(value[value.index(after: semicolon)...]) }
+        return AddressScan.first(in: value)
+    }
+
+    /// The text of a typed field without its type: `smtp; 550 ...` → `550 ...`.
+    public static func untyped(_ value: String?) -> String? {
+        guard let value else { return nil }
+        if let semicolon = value.firstIndex(of: ";"), value[..<semicolon].allSatisfy({ $0.isLetter || $0 == "-" }) {
+            return value[value.index(after: semicolon)...].trimmingSpaces
+        }
+        return value
+    }
+}
+
+/// One recipient's outcome, however the report expressed it.
+struct RecipientOutcome {
+    var address: String?
+    var action: String
+    var status: String?
+    var diagnostic: String?
+    var remoteMTA: String?
+    var lastAttempt: String?
+}
+
+enum DeliveryReports {
+    /// RFC 3464 reports (and the RFC 6533 internationalized form).
+    static func standard(_ context: Context) -> [ProviderEvent]? {
+        let mail = context.mail
+        guard
+            let part = mail.leaves.first(where: {
+                let type = $0.contentType.mimeType
+                return type == "message/delivery-status" || type == "message/global-delivery-status"
+            })
+        else { return nil }
+        let fields = DeliveryStatusFields(part.text)
+        var outcomes: [RecipientOutcome] = []
+        for recipient in fields.recipients {
+            let status = recipient["status"].flatMap { Diagnosis.enhancedCode(in: Array($0.utf8)) }
+            var action = recipient["action"]?.lowercased().trimmingSpaces ?? ""
+            if action.isEmpty || !["failed", "delayed", "delivered", "relayed", "expanded"].contains(action) {
+                action = status?.hasPrefix("4") == true ? "delayed" : (status?.hasPrefix("2") == true ? "delivered" : "failed")
+            }
+            outcomes.append(
+                RecipientOutcome(
+                    address: DeliveryStatusFields.address(recipient["final-recipient"])
+                        ?? DeliveryStatusFields.address(recipient["original-recipient"]),
+                    action: action, status: status,
+                    diagnostic: DeliveryStatusFields.untyped(recipient["diagnostic-code"]),
+                    remoteMTA: recipient["remote-mta"], lastAttempt: recipient["last-attempt-date"]))
+        }
+        if outcomes.isEmpty { return nil }
+        // Reports from some MTAs put the real explanation only in the human-readable part.
+        let explanation = mail.explanation
+        return events(
+            outcomes, context: context, extraIDs: fields.message["original-message-id"].map(AddressScan.messageIDs) ?? [],
+            explanation: explanation)
+    }
+
+    /// The events for a list of recipient outcomes, with the message references found in the report.
+    static func events(
+        _ outcomes: [RecipientOutcome], context: Context, extraIDs: [String], explanation: String
+    ) -> [ProviderEvent] {
+        let mail = context.mail
+        let returned = mail.returnedReferences()
+        var ids = extraIDs
+        for id in returned.messageIDs where !ids.contains(id) { ids.append(id) }
+        let fallbackRecipient = mail.returnedRecipient()
+        let lowerExplanation = Bytes.lowercased(explanation.utf8)
+        let when = mail.date(receivedAt: context.receivedAt)
+        let raw = context.rawText
+        return outcomes.enumerated().map { index, outcome in
+            let type: EventType =
+                switch outcome.action {
+                case "delayed": .deferred
+                case "delivered", "relayed", "expanded": .delivered
+                default: .bounced
+                }
+            var diagnostic = outcome.diagnostic
+            var status = outcome.status
+            var reason: BounceReason? = nil
+            var bounceClass: BounceClass? = nil
+            if type == .bounced || type == .deferred {
+                var lowered = Bytes.lowercased((diagnostic ?? "").utf8)
+                // A vague or missing diagnostic: use the human-readable part too.
+                if lowered.count < 12 || Diagnosis.reasonFromText(lowered) == nil {
+                    lowered += [10] + lowerExplanation
+                }
+                if let code = Diagnosis.enhancedCode(in: Bytes.lowercased((diagnostic ?? "").utf8)),
+                    status == nil || status!.hasSuffix(".0.0")
+                {
+                    status = code
+                }
+                reason = Diagnosis.reason(status: status, text: lowered)
+                if type == .bounced {
+                    bounceClass = reason!.bounceClass
+                    // A permanent code on an address problem is hard even when the words are vague.
+                    if reason == .other, let status, status.hasPrefix("5.1.") { bounceClass = .hard }
+                }
+                if diagnostic == nil || diagnostic!.isEmpty {
+                    diagnostic = status.map { "\($0) \(reason!.rawValue.replacingOccurrences(of: "_", with: " "))" }
+                }
+            }
+            var timestamp = when
+            if let last = outcome.lastAttempt, let millis = MailDate.parse(last),
+                millis <= context.receivedAt.millisecondsSinceEpoch + 86_400_000
+            {
+                timestamp = Timestamp(millisecondsSinceEpoch: millis)
+            }
+            let recipient = outcome.address ?? fallbackRecipient
+            return ProviderEvent(
+                source: context.source, type: type, recipient: recipient, messageIDs: ids, token: returned.token,
+                eventID: "\(mail.identity)#\(index):\(recipient ?? "-"):\(outcome.action)", timestamp: timestamp,
+                bounceClass: bounceClass, detail: diagnostic.map(Self.clip), raw: raw,
+                delivery: DeliveryFacts(
+                    action: outcome.action, status: status, reason: reason?.rawValue, remoteMTA: outcome.remoteMTA))
+        }
+    }
+
+    static func clip(_ text: String) -> String {
+        let single = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\t" }).joined(separator: " ")
+        return single.count > 500 ? String(single.prefix(500)) : single
+    }
+}

@@ -1,0 +1,245 @@
+import SeqbridgeCore
+import SeqbridgeMIME
+
+/// Why a message could not be delivered, coarsely.
+public enum BounceReason: String, Sendable, CaseIterable {
+    case userUnknown = "user_unknown"
+    case domainUnknown = "domain_unknown"
+    case mailboxFull = "mailbox_full"
+    case mailboxDisabled = "mailbox_disabled"
+    case blocked
+    case spamContent = "spam_content"
+    case policy
+    case messageTooBig = "message_too_big"
+    case expired
+    case network
+    case other
+
+    /// Hard when the address itself is bad; every other reason may pass.
+    public var bounceClass: BounceClass {
+        switch self {
+        case .userUnknown, .domainUnknown: .hard
+        default: .soft
+        }
+    }
+}
+
+/// Reading a status code and a diagnostic text into a reason.
+public enum Diagnosis {
+    /// The first enhanced status code (`5.1.1`) in the text.
+    public static func enhancedCode(in bytes: [UInt8]) -> String? {
+        var index = 0
+        let count = bytes.count
+        while index + 4 < count {
+            let c = bytes[index]
+            if (c == 50 || c == 52 || c == 53), bytes[index + 1] == 46, index == 0 || !isCodeByte(bytes[index - 1]) {
+                var cursor = index + 2
+                let subjectStart = cursor
+                while cursor < count, isDigit(bytes[cursor]), cursor - subjectStart < 3 { cursor += 1 }
+                if cursor > subjectStart, cursor < count, bytes[cursor] == 46 {
+                    cursor += 1
+                    let detailStart = cursor
+                    while cursor < count, isDigit(bytes[cursor]), cursor - detailStart < 3 { cursor += 1 }
+                    if cursor > detailStart, cursor == count || !isCodeByte(bytes[cursor]) {
+                        return String(decoding: bytes[index..<cursor], as: UTF8.self)
+                    }
+                }
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// The first three-digit SMTP reply code (4xx or 5xx) standing on its own.
+    public static func replyCode(in bytes: [UInt8]) -> String? {
+        var index = 0
+        let count = bytes.count
+        while index + 2 < count {
+            let c = bytes[index]
+            if (c == 52 || c == 53), isDigit(bytes[index + 1]), isDigit(bytes[index + 2]),
+                index == 0 || !isCodeByte(bytes[index - 1]) && bytes[index - 1] != 35,
+                index + 3 == count || bytes[index + 3] == 32 || bytes[index + 3] == 45
+            {
+                return String(decoding: bytes[index..<index + 3], as: UTF8.self)
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    @inline(__always) static func isDigit(_ byte: UInt8) -> Bool { byte &- 48 < 10 }
+    @inline(__always) static func isCodeByte(_ byte: UInt8) -> Bool {
+        isDigit(byte) || byte == 46 || Bytes.lower(byte) &- 97 < 26
+    }
+
+    /// The reason for a failure: the text's own words first (they are the most
+    /// specific), then the enhanced status code, then the reply code.
+    public static func reason(status: String?, text lowered: [UInt8]) -> BounceReason {
+        // Under a security or policy code, "mailbox unavailable" usually hides a block.
+        let policyCode = status.map { $0.dropFirst(1).hasPrefix(".7.") } ?? false
+        if let fromText = reasonFromText(lowered, policyFirst: policyCode) {
+            // A specific address code wins over a vaguer phrase in the same text.
+            if let status, let fromCode = reasonFromCode(status), fromCode.bounceClass != fromText.bounceClass,
+                fromCode == .userUnknown || fromCode == .domainUnknown,
+                fromText == .policy || fromText == .other
+            {
+                return fromCode
+            }
+            return fromText
+        }
+        if let status, let fromCode = reasonFromCode(status) { return fromCode }
+        return .other
+    }
+
+    static func reasonFromCode(_ status: String) -> BounceReason? {
+        let pieces = status.split(separator: ".")
+        guard pieces.count == 3 else { return nil }
+        switch (pieces[1], pieces[2]) {
+        case ("1", "1"), ("1", "3"), ("1", "6"), ("1", "0"): return .userUnknown
+        case ("1", "10"): return .userUnknown
+        case ("1", "2"), ("4", "4"): return .domainUnknown
+        case ("2", "2"): return .mailboxFull
+        case ("2", "1"): return .mailboxDisabled
+        case ("2", "3"), ("3", "4"): return .messageTooBig
+        case ("4", "7"): return .expired
+        case ("4", "1"), ("4", "2"), ("4", "0"), ("4", "3"), ("4", "5"), ("4", "6"): return .network
+        case ("7", "1"): return .blocked
+        case ("7", _): return .policy
+        case ("3", _): return .other
+        default: return nil
+        }
+    }
+
+    /// Phrases receiving servers use, most specific first.
+    static let phrases: [(BounceReason, [String])] = [
+        (
+            .messageTooBig,
+            [
+                "message too large", "message too big", "message is too large", "message size exceeds",
+                "exceeds the maximum size", "exceeds size limit", "message size limit", "mail size limit",
+                "size exceeds", "message length exceeds", "message exceeds", "is larger than", "too large for",
+                "message file too big",
+            ]
+        ),
+        (
+            .mailboxFull,
+            [
+                "mailbox full", "mailbox is full", "mailbox was full", "over quota", "overquota", "quota exceeded",
+                "exceeded storage", "exceeded its quota", "exceeds quota", "insufficient storage", "insufficient system storage",
+                "mailbox size limit", "mailfolder is full", "disk quota", "storage limit", "user is over",
+                "full mailbox", "mail box full", "quota exceed", "out of storage", "mailbox has exceeded", "no space left",
+                "mailbox is over", "inbox is full", "is over its", "reached its storage", "mailbox exceeded",
+                "too many messages in this mailbox", "account is full", "over the storage", "postfach voll",
+                "quota limit", "boite pleine", "boîte pleine",
+            ]
+        ),
+        (
+            .mailboxDisabled,
+            [
+                "account is disabled", "account has been disabled", "account disabled", "mailbox disabled",
+                "mailbox is disabled", "account is inactive", "inactive account", "mailbox is inactive",
+                "account has been suspended", "account suspended", "account is suspended", "suspended account",
+                "deactivated", "account is locked", "account has been locked", "mailbox is frozen", "is not active",
+                "account expired", "mailbox is not active", "user not active", "temporarily disabled",
+                "this account has been disabled or discontinued", "recipient is inactive", "blocked account",
+                "account has been blocked",
+            ]
+        ),
+        (
+            .domainUnknown,
+            [
+                "host or domain name not found", "domain not found", "unknown domain", "no such domain",
+                "domain does not exist", "domain doesn't exist", "name service error", "host not found",
+                "unrouteable address", "unroutable address", "no mx", "null mx", "nullmx", "does not accept mail",
+                "domain name not found", "unknown host", "mx lookup", "non-existent host", "nonexistent domain",
+                "domain is not", "no route to host", "dns error", "not a valid domain", "invalid domain",
+                "domain isn't in my list", "illegal host/domain", "host unknown", "unknown mail domain",
+                "no such host", "could not find the domain", "domain name is not", "domain lookup failed",
+                "all relevant mx records point to non-existent hosts", "domain has no mx", "nxdomain",
+            ]
+        ),
+        (
+            .userUnknown,
+            [
+                "user unknown", "unknown user", "no such user", "user not found", "does not exist",
+                "doesn't exist", "not exist", "unknown recipient", "recipient unknown", "recipient not found",
+                "recipientnotfound", "recipient notfound", "invalid recipient", "invalid mailbox", "no mailbox",
+                "mailbox not found", "mailbox unavailable", "mailbox is unavailable", "no such mailbox",
+                "not a valid mailbox", "no such recipient", "address unknown", "unknown address", "address not found",
+                "undeliverable address", "no such person", "addressee unknown", "no longer with", "has moved",
+                "no longer available", "no longer valid", "bad destination mailbox", "invalid address",
+                "no account by that name", "not a known user", "not a valid user",
+                "unknown local part", "unknown local-part", "unknown mailbox", "bad recipient", "user doesn't have",
+                "doesn't have a", "no longer accepts mail", "not our customer",
+                "unknown e-mail address", "unknown email address", "no mail box", "not listed in", "unknown alias",
+                "invalid user", "user invalid", "address invalid", "no one at this address", "mailbox invalid",
+                "account does not exist", "email account that you tried to reach", "no existe", "utilisateur inconnu",
+                "nessun utente", "badrcptto", "not in my validrcptto", "user missing home directory",
+                "address does not exist", "not a local address", "name is not recognized", "not recognized",
+                "no valid recipients", "unknown or illegal",                 "mailbox not present", "mailbox does not exist", "address not present",
+            ]
+        ),
+        (
+            .spamContent,
+            [
+                "spam", "content rejected", "message content", "content filter", "contentfilter", "virus",
+                "malware", "suspicious", "bulk mail", "unsolicited", "junk mail", "phishing", "url blocked",
+                "message looks like", "objectionable content", "message rejected due to content",
+                "considered as spam", "message has been blocked",
+            ]
+        ),
+        (
+            .blocked,
+            [
+                "blocked", "blacklist", "blocklist", "block list", "black list", "listed at", "listed in",
+                "listed on", "rbl", "spamhaus", "dnsbl", "reputation", "denied by policy", "access denied",
+                "client host rejected", "refused to talk", "not allowed to send",
+                "ip address", "your ip", "banned", "bad reputation", "too many connections",
+                "rate limit", "sending rate", "try again later", "throttl",
+            ]
+        ),
+        (
+            .policy,
+            [
+                "dmarc", "spf", "dkim", "policy", "not authorized", "not permitted", "authentication required",
+                "relay access denied", "relaying denied", "relay not permitted", "not allowed", "unauthenticated",
+                "sender address rejected", "sender rejected", "security", "reverse dns", "ptr record",
+                "restricted", "only accepts mail from", "does not accept messages from", "rejected by recipient",
+                "sender denied", "tls required", "encryption required",
+            ]
+        ),
+        (
+            .expired,
+            [
+                "retry timeout exceeded", "retry time not reached", "too long in queue", "message expired",
+                "delivery time expired", "could not be delivered for", "giving up", "has been undeliverable for",
+                "expired after", "timeout exceeded", "exceeded the retry period", "maximum time", "time limit exceeded",
+                "delivery expired", "has not been delivered for", "lifetime exceeded",
+            ]
+        ),
+        (
+            .network,
+            [
+                "connection timed out", "timed out", "connection refused", "network is unreachable",
+                "host unreachable", "no route", "connection reset", "lost connection", "conversation with",
+                "could not connect", "unable to connect", "connection dropped", "broken pipe", "tls negotiation failed",
+                "temporary failure", "temporarily unavailable", "service unavailable", "try again",
+            ]
+        ),
+    ]
+
+    static let compiledPhrases: [(BounceReason, [[UInt8]])] = phrases.map { ($0.0, $0.1.map { Array($0.utf8) }) }
+
+    static func reasonFromText(_ lowered: [UInt8], policyFirst: Bool = false) -> BounceReason? {
+        guard !lowered.isEmpty else { return nil }
+        let order =
+            policyFirst
+            ? compiledPhrases.filter { [.spamContent, .blocked, .policy].contains($0.0) }
+                + compiledPhrases.filter { ![.spamContent, .blocked, .policy].contains($0.0) }
+            : compiledPhrases
+        for (reason, list) in order {
+            for phrase in list where Bytes.find(phrase, in: lowered) != nil { return reason }
+        }
+        return nil
+    }
+}

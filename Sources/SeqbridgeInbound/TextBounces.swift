@@ -1,0 +1,198 @@
+import SeqbridgeCore
+import SeqbridgeMIME
+import SeqbridgeStore
+
+/// Bounces written as prose by MTAs and mailbox providers that do not send
+/// RFC 3464 reports (qmail, Exim, older Exchange, Yahoo, many appliances).
+extension DeliveryReports {
+    static let daemonSenders: [[UInt8]] = [
+        "mailer-daemon", "mailer_daemon", "maildaemon", "mail-daemon", "postmaster", "mail delivery",
+        "microsoftexchange", "mdaemon", "mail administrator", "mailadmin", "mail system", "double-bounce",
+        "bounce@", "bounces@", "delivery subsystem", "returns@", "nobody@",
+    ].map { Array($0.utf8) }
+
+    static let subjectMarkers: [[UInt8]] = [
+        "undeliver", "undelivered", "not delivered", "delivery status notification", "delivery failure",
+        "delivery failed", "failure notice", "returned mail", "mail delivery failed", "non-delivery", "nondeliver",
+        "non deliver", "could not be delivered", "delivery has failed", "mail system error", "returned to sender",
+        "delivery problem", "delivery notification", "delayed mail", "delivery delayed", "warning: could not send",
+        "message not delivered", "delivery report", "unzustellbar", "nicht zustellbar", "non remis",
+        "no se puede entregar", "niet bezorgd", "onbestelbaar", "mail could not be delivered", "delivery error",
+        "undelivered mail", "returned message", "bounce", "rejected", "delivery incomplete", "mail failure",
+        "permanent failure", "temporary failure", "message delayed", "delivery notice", "notification de non",
+        "error sending", "mail error", "message status", "auto-reply: undeliverable",
+    ].map { Array($0.utf8) }
+
+    static let bodyMarkers: [[UInt8]] = [
+        "this is the mail system at host", "could not be delivered to one or more", "this is the qmail-send program",
+        "the following addresses had permanent fatal errors", "delivery has failed to these recipients",
+        "your message did not reach some or all", "the email account that you tried to reach does not exist",
+        "message wasn't delivered", "message was not delivered", "unable to deliver your message",
+        "we were unable to deliver", "delivery to the following recipient", "i'm afraid i wasn't able to deliver",
+        "this message was created automatically by mail delivery software", "could not be delivered",
+        "failed to deliver", "transcript of session follows", "permanent error", "delivery to the following recipients failed",
+        "message could not be delivered", "the following message to", "was undeliverable", "is undeliverable",
+        "delivery failed", "your message couldn't be delivered", "has been delayed", "delivery has been delayed",
+        "delivery is delayed", "has not yet been delivered", "will continue to try", "will keep trying",
+        "will be retried", "still trying", "non-delivery", "undeliverable mail", "returned mail",
+    ].map { Array($0.utf8) }
+
+    static let delayMarkers: [[UInt8]] = [
+        "delivery status notification (delay)", "delivery delayed", "delayed mail", "has been delayed",
+        "delivery has been delayed", "delivery is delayed", "message delayed", "has not yet been delivered",
+        "will continue to try", "will keep trying", "will be retried", "will retry", "still trying",
+        "warning: could not send message for past", "this is a warning message only", "do not need to resend",
+        "delivery incomplete", "temporarily deferred", "not been delivered yet", "will try again",
+        "delay notification", "still being retried", "no action is required on your part", "(delay)",
+        "warning: message", "attempts will continue", "retry timeout not reached", "delayed:",
+    ].map { Array($0.utf8) }
+
+    /// Words that say the mail is given up for good, overriding delay wording.
+    static let permanentMarkers: [[UInt8]] = [
+        "permanent", "giving up", "retry timeout exceeded", "could not be delivered", "has been returned",
+        "failed permanently", "undeliverable", "will not be delivered", "delivery has failed", "fatal error",
+        "retry time not reached for any host after a long failure period", "has been rejected", "was not delivered",
+        "wasn't delivered", "couldn't be delivered", "failed to deliver", "could not deliver", "unable to deliver",
+        "delivery failed", "message expired", "expired",
+    ].map { Array($0.utf8) }
+
+    static let cutMarkers: [[UInt8]] = [
+        "this is a copy of the message", "below this line is a copy of the message", "original message",
+        "returned message", "original message headers", "unsent message below", "message header follows",
+        "headers of the original message", "headers of your message", "content-type: message/rfc822",
+        "the original message was received", "original message follows", "the message you sent",
+        "received: from", "return-path:", "message-id:", "the header of the original message",
+    ].map { Array($0.utf8) }
+
+    static let ignoredLocalParts: Set<String> = [
+        "postmaster", "mailer-daemon", "mailer_daemon", "maildaemon", "root", "abuse", "noreply", "no-reply",
+        "nobody", "double-bounce", "mail-daemon", "bounce", "bounces", "hostmaster", "webmaster",
+    ]
+
+    static func contains(_ lowered: [UInt8], any markers: [[UInt8]]) -> Bool {
+        markers.contains { Bytes.find($0, in: lowered) != nil }
+    }
+
+    /// A prose bounce: recipients and reasons read from the explanation text.
+    static func fromText(_ context: Context) -> [ProviderEvent]? {
+        let mail = context.mail
+        let fromDaemon = contains(mail.lowerFrom, any: daemonSenders)
+        let subjectSaysSo = contains(mail.lowerSubject, any: subjectMarkers)
+        let explanation = mail.explanation
+        let lowered = Bytes.lowercased(explanation.utf8)
+        let bodySaysSo = contains(lowered, any: bodyMarkers)
+        let failedHeader = mail.root.header("x-failed-recipients")
+        guard fromDaemon || (subjectSaysSo && (bodySaysSo || !mail.originals.isEmpty)) || failedHeader != nil
+                || (bodySaysSo && !mail.originals.isEmpty)
+        else { return nil }
+        // Replies that quote a bounce are still replies.
+        if !fromDaemon, failedHeader == nil, mail.root.hasHeader("in-reply-to"), !subjectSaysSo { return nil }
+
+        let failureText = cut(lowered)
+        let delayed =
+            (contains(mail.lowerSubject, any: delayMarkers) || contains(failureText, any: delayMarkers))
+            && !contains(mail.lowerSubject, any: permanentMarkers)
+            && !contains(failureText, any: permanentMarkers)
+        var excluded = Set<String>()
+        for name in ["from", "to", "sender", "reply-to", "return-path", "cc"] {
+            for header in mail.root.headers where header.key == name {
+                excluded.formUnion(AddressScan.addresses(in: header.value))
+            }
+        }
+        if let sender = mail.returnedSender() { excluded.insert(sender) }
+        let references = mail.returnedReferences()
+        excluded.formUnion(references.messageIDs.map { $0.lowercased() })
+
+        var candidates: [String] = []
+        if let failedHeader {
+            candidates = AddressScan.addresses(in: failedHeader)
+        }
+        if candidates.isEmpty {
+            candidates = AddressScan.addresses(in: failureText).filter { address in
+                guard !excluded.contains(address) else { return false }
+                let local = address.split(separator: "@").first.map(String.init) ?? ""
+                return !ignoredLocalParts.contains(local)
+            }
+        }
+        if candidates.isEmpty, let original = mail.returnedRecipient() { candidates = [original] }
+        if candidates.count > 50 { candidates = Array(candidates.prefix(50)) }
+        if candidates.isEmpty { candidates = [""] }
+
+        let originalBytes = Array(explanation.utf8)
+        let outcomes = candidates.map { address -> RecipientOutcome in
+            let range = address.isEmpty ? 0..<failureText.count : Self.paragraph(around: address, in: failureText)
+            let paragraph = Array(failureText[range])
+            let status =
+                Diagnosis.enhancedCode(in: paragraph) ?? Diagnosis.enhancedCode(in: failureText)
+            let reply = Diagnosis.replyCode(in: paragraph) ?? Diagnosis.replyCode(in: failureText)
+            var action = delayed ? "delayed" : "failed"
+            if !delayed, status == nil, reply == nil, contains(failureText, any: delayMarkers) { action = "delayed" }
+            return RecipientOutcome(
+                address: address.isEmpty ? nil : address, action: action, status: status,
+                diagnostic: diagnosticLine(range, original: originalBytes).map(clip), remoteMTA: nil, lastAttempt: nil)
+        }
+        return events(outcomes, context: context, extraIDs: [], explanation: String(decoding: failureText, as: UTF8.self))
+    }
+
+    /// The explanation up to where the returned message begins.
+    static func cut(_ lowered: [UInt8]) -> [UInt8] {
+        var end = lowered.count
+        var lineStart = 0
+        var seenContent = false
+        while lineStart < lowered.count {
+            var lineEnd = lineStart
+            while lineEnd < lowered.count, lowered[lineEnd] != 10 { lineEnd += 1 }
+            var start = lineStart
+            while start < lineEnd, lowered[start] == 32 || lowered[start] == 45 || lowered[start] == 9
+                || lowered[start] == 62 || lowered[start] == 61 || lowered[start] == 95 || lowered[start] == 42
+            {
+                start += 1
+            }
+            if seenContent, start < lineEnd {
+                let line = Array(lowered[start..<lineEnd])
+                if cutMarkers.contains(where: { line.starts(with: $0) }) {
+                    end = lineStart
+                    break
+                }
+            }
+            if start < lineEnd { seenContent = true }
+            lineStart = lineEnd + 1
+        }
+        return Array(lowered[0..<end])
+    }
+
+    /// The lines about one address: from its first mention to the end of its
+    /// paragraph, and the next paragraph when that one holds the server's words.
+    static func paragraph(around address: String, in text: [UInt8]) -> Range<Int> {
+        guard let hit = Bytes.find(Array(address.utf8), in: text) else { return 0..<0 }
+        var start = hit
+        while start > 0, text[start - 1] != 10 { start -= 1 }
+        var end = hit
+        var blankLines = 0
+        var lineCount = 0
+        while end < text.count {
+            if text[end] == 10 {
+                lineCount += 1
+                // A blank line ends the paragraph, unless the paragraph is just the address.
+                var next = end + 1
+                while next < text.count, text[next] == 32 || text[next] == 9 { next += 1 }
+                if next < text.count, text[next] == 10 {
+                    blankLines += 1
+                    if lineCount > 1 || blankLines > 1 { break }
+                }
+                if lineCount > 12 { break }
+            }
+            end += 1
+        }
+        return start..<min(end, text.count)
+    }
+
+    /// The diagnostic as the server wrote it: the same bytes of the original-case
+    /// text (lower-casing keeps byte offsets), on one line.
+    static func diagnosticLine(_ range: Range<Int>, original: [UInt8]) -> String? {
+        guard !range.isEmpty, range.upperBound <= original.count else { return nil }
+        let text = Bytes.text(original[range])
+        let words = text.split(whereSeparator: { $0 == "\n" || $0 == " " || $0 == "\t" || $0 == "\r" })
+        return words.isEmpty ? nil : words.joined(separator: " ")
+    }
+}

@@ -1,0 +1,91 @@
+/// Byte helpers shared by the MIME reader and the classifier: mail is bytes
+/// first, and most of what we look for is ASCII.
+public enum Bytes {
+    /// The byte lower-cased when it is an ASCII capital letter.
+    @inline(__always)
+    public static func lower(_ byte: UInt8) -> UInt8 {
+        byte &- 65 < 26 ? byte | 0x20 : byte
+    }
+
+    /// An ASCII-lower-cased copy (other bytes unchanged).
+    public static func lowercased<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count)
+        for byte in bytes { out.append(lower(byte)) }
+        return out
+    }
+
+    /// Line ends made uniform: CRLF and a bare CR both become LF.
+    public static func normalizingLineEnds(_ input: [UInt8]) -> [UInt8] {
+        guard input.contains(13) else { return input }
+        var out = [UInt8]()
+        out.reserveCapacity(input.count)
+        var index = 0
+        let count = input.count
+        while index < count {
+            let byte = input[index]
+            if byte == 13 {
+                out.append(10)
+                if index + 1 < count, input[index + 1] == 10 { index += 1 }
+            } else {
+                out.append(byte)
+            }
+            index += 1
+        }
+        return out
+    }
+
+    /// The first position of `needle` in `haystack` at or after `from`, comparing exactly.
+    public static func find(_ needle: [UInt8], in haystack: [UInt8], from: Int = 0) -> Int? {
+        find(needle, in: haystack[...], from: from)
+    }
+
+    public static func find(_ needle: [UInt8], in haystack: ArraySlice<UInt8>, from: Int? = nil) -> Int? {
+        guard let first = needle.first else { return from ?? haystack.startIndex }
+        let end = haystack.endIndex - needle.count
+        var index = from ?? haystack.startIndex
+        guard needle.count <= haystack.count else { return nil }
+        return haystack.withUnsafeBufferPointer { buffer -> Int? in
+            let base = haystack.startIndex
+            while index <= end {
+                if buffer[index - base] == first {
+                    var matched = true
+                    var offset = 1
+                    while offset < needle.count {
+                        if buffer[index - base + offset] != needle[offset] {
+                            matched = false
+                            break
+                        }
+                        offset += 1
+                    }
+                    if matched { return index }
+                }
+                index += 1
+            }
+            return nil
+        }
+    }
+
+    /// Whether the already lower-cased `haystack` contains `needle` (lower-case ASCII).
+    @inline(__always)
+    public static func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
+        find(Array(needle.utf8), in: haystack) != nil
+    }
+
+    public static func isSpace(_ byte: UInt8) -> Bool { byte == 32 || byte == 9 }
+
+    /// The slice without leading and trailing spaces, tabs and line ends.
+    public static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, isSpace(bytes[start]) || bytes[start] == 10 || bytes[start] == 13 { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) || bytes[end - 1] == 10 || bytes[end - 1] == 13 { end -= 1 }
+        return bytes[start..<end]
+    }
+
+    /// Text from bytes that should be ASCII or UTF-8; anything else is read as Latin-1.
+    public static func text<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        if let valid = String(validating: bytes, as: UTF8.self) { return valid }
+        return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+    }
+}

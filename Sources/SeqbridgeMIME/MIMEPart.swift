@@ -1,0 +1,180 @@
+/// One header field: its name as written and its value unfolded, still as bytes.
+public struct MIMEHeader: Sendable {
+    public let name: String
+    /// The name in lower case, for lookups.
+    public let key: String
+    public let value: [UInt8]
+
+    /// The value with encoded words decoded.
+    public var text: String { EncodedWords.decode(value) }
+}
+
+/// A `Content-Type` value: `type/subtype` in lower case and its parameters
+/// (names in lower case, quotes removed, RFC 2231 continuations joined).
+public struct ContentType: Sendable, Equatable {
+    public var type: String
+    public var subtype: String
+    public var parameters: [String: String]
+
+    public var mimeType: String { type + "/" + subtype }
+
+    public static let textPlain = ContentType(type: "text", subtype: "plain", parameters: [:])
+
+    public init(type: String, subtype: String, parameters: [String: String]) {
+        self.type = type
+        self.subtype = subtype
+        self.parameters = parameters
+    }
+
+    public init(parsing value: String) {
+        let (head, parameters) = HeaderParameters.parse(value)
+        let pieces = head.lowercased().split(separator: "/", maxSplits: 1)
+        if pieces.count == 2 {
+            type = pieces[0].trimmingSpaces
+            subtype = pieces[1].trimmingSpaces
+        } else {
+            type = "text"
+            subtype = "plain"
+        }
+        self.parameters = parameters
+    }
+}
+
+/// `value; name=value; name="quoted; value"` as used by Content-Type and Content-Disposition.
+public enum HeaderParameters {
+    public static func parse(_ value: String) -> (head: String, parameters: [String: String]) {
+        var pieces: [String] = []
+        var current = ""
+        var quoted = false
+        var escaped = false
+        for character in value {
+            if escaped {
+                current.append(character)
+                escaped = false
+            } else if character == "\\" && quoted {
+                escaped = true
+            } else if character == "\"" {
+                quoted.toggle()
+            } else if character == ";" && !quoted {
+                pieces.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        pieces.append(current)
+        let head = pieces.first?.trimmingSpaces ?? ""
+        var parameters: [String: String] = [:]
+        var continued: [String: [(Int, String)]] = [:]
+        for piece in pieces.dropFirst() {
+            guard let equals = piece.firstIndex(of: "=") else { continue }
+            let name = piece[..<equals].trimmingSpaces.lowercased()
+            let value = piece[piece.index(after: equals)...].trimmingSpaces
+            // RFC 2231: name*0=..., name*1*=...; the charset prefix of extended values is dropped.
+            if let star = name.firstIndex(of: "*") {
+                let base = String(name[..<star])
+                let rest = String(name[name.index(after: star)...].filter { $0 != "*" })
+                var text = value
+                if name.hasSuffix("*") {
+                    let parts = text.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
+                    if parts.count == 3, rest.isEmpty || rest == "0" { text = String(parts[2]) }
+                    text = percentDecoded(text)
+                }
+                continued[base, default: []].append((Int(rest) ?? 0, text))
+            } else if parameters[name] == nil {
+                parameters[name] = value
+            }
+        }
+        for (name, parts) in continued where parameters[name] == nil {
+            parameters[name] = parts.sorted { $0.0 < $1.0 }.map(\.1).joined()
+        }
+        return (head, parameters)
+    }
+
+    static func percentDecoded(_ text: String) -> String {
+        guard text.contains("%") else { return text }
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
+                let h = TransferEncoding.hexValue(high), let l = TransferEncoding.hexValue(low)
+            {
+                bytes.append(h << 4 | l)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return Bytes.text(bytes)
+    }
+}
+
+extension StringProtocol {
+    public var trimmingSpaces: String {
+        var scalars = Substring(self).unicodeScalars[...]
+        while let first = scalars.first, first == " " || first == "\t" || first == "\r" || first == "\n" {
+            scalars = scalars.dropFirst()
+        }
+        while let last = scalars.last, last == " " || last == "\t" || last == "\r" || last == "\n" {
+            scalars = scalars.dropLast()
+        }
+        return String(String.UnicodeScalarView(scalars))
+    }
+}
+
+/// A message or body part: headers, the body as received, and for multiparts
+/// the parts. `message/rfc822` bodies are read on demand with `embedded`.
+public struct MIMEPart: Sendable {
+    public var headers: [MIMEHeader]
+    /// The body still in its transfer encoding, line ends normalised to LF.
+    public var body: ArraySlice<UInt8>
+    public var parts: [MIMEPart]
+    public var contentType: ContentType
+    /// Nesting depth, 0 for the message itself.
+    public var depth: Int
+
+    /// The first header of that name (case-insensitive), as bytes.
+    public func headerBytes(_ name: String) -> [UInt8]? {
+        let key = name.lowercased()
+        return headers.first { $0.key == key }?.value
+    }
+
+    /// The first header of that name with encoded words decoded.
+    public func header(_ name: String) -> String? {
+        headerBytes(name).map(EncodedWords.decode)
+    }
+
+    public func hasHeader(_ name: String) -> Bool {
+        let key = name.lowercased()
+        return headers.contains { $0.key == key }
+    }
+
+    public var transferEncoding: String {
+        headerBytes("content-transfer-encoding").map { Bytes.text(Bytes.trimmed($0[...])).lowercased() } ?? "7bit"
+    }
+
+    /// The body with its transfer encoding undone.
+    public var decodedBody: [UInt8] {
+        switch transferEncoding {
+        case "base64": TransferEncoding.base64(body)
+        case "quoted-printable": TransferEncoding.quotedPrintable(Array(body))
+        default: Array(body)
+        }
+    }
+
+    /// The body as text in its declared charset.
+    public var text: String {
+        Charset.decode(decodedBody, charset: contentType.parameters["charset"])
+    }
+
+    /// The message carried in a `message/rfc822` (or `text/rfc822-headers`) body.
+    public func embedded(limits: MIMELimits = .standard) -> MIMEPart {
+        MIMEReader.parse(normalized: decodedBody[...], depth: depth + 1, limits: limits)
+    }
+
+    /// Every part in document order, this one first.
+    public var allParts: [MIMEPart] {
+        var result: [MIMEPart] = [self]
+        for part in parts { result += part.allParts }
+        return result
+    }
+}
