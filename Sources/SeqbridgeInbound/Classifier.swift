@@ -26,7 +26,9 @@ public enum MailClassifier {
         if let events = DeliveryReports.standard(context), !events.isEmpty {
             return InboundClassification(kind: .deliveryReport, events: events)
         }
-        if let event = Complaints.standard(context) { return InboundClassification(kind: .complaint, events: [event]) }
+        if let event = Complaints.standard(context) {
+            return InboundClassification(kind: event.type == .complained ? .complaint : .other, events: [event])
+        }
         if let event = Complaints.nonStandard(context) {
             return InboundClassification(kind: .complaint, events: [event])
         }

@@ -13,12 +13,20 @@ enum Complaints {
         let type = group["feedback-type"]?.lowercased() ?? "abuse"
         // Only abuse-type reports are complaints; authentication-failure or
         // not-spam reports say nothing about the influencer's wishes.
-        guard ["abuse", "fraud", "other", "virus"].contains(type) || type.isEmpty else { return nil }
+        guard ["abuse", "fraud", "other", "virus"].contains(type) || type.isEmpty else { return notAComplaint(context) }
         let recipient =
             group["original-rcpt-to"].flatMap(AddressScan.first)
             ?? group["removal-recipient"].flatMap(AddressScan.first)
             ?? mail.returnedRecipient()
         return complaint(context, recipient: recipient, detail: "feedback report: \(type)")
+    }
+
+    /// A feedback report that is not about a person's wishes (authentication
+    /// failures, "not spam"): recorded as an unclassified message.
+    static func notAComplaint(_ context: Context) -> ProviderEvent {
+        var event = context.personal(.unknown)
+        event.detail = "feedback report that is not a complaint"
+        return event
     }
 
     static let headerMarkers = ["x-hmxmroriginalrecipient", "x-aol-ip"]
@@ -112,9 +120,28 @@ enum Replies {
         "notification", "bounce", "bounces",
     ]
 
+    static let bulkLocalParts = ["news", "newsletter", "newsletters", "marketing", "promo", "promotions", "offers",
+        "deals", "digest", "updates", "alerts", "mailer", "campaigns"]
+    static let replyPrefixes = ["re:", "re :", "aw:", "sv:", "vs:", "antw:", "r:", "rif:", "res:", "odp:", "ynt:",
+        "回复:", "回复：", "答复:", "返信:", "ответ:", "re[", "re(", "réf:", "tr:", "fw:", "fwd:", "wg:"]
+
+    /// A person writing back: a sender that is not a robot, and either a reply's
+    /// threading or subject, or nothing that marks the message as bulk mail.
     static func isHumanReply(_ mail: InboundMail) -> Bool {
         guard let sender = mail.fromAddress else { return false }
         let local = sender.split(separator: "@").first.map(String.init) ?? ""
-        return !robotLocalParts.contains { local == $0 || local.hasPrefix($0 + "+") }
+        if robotLocalParts.contains(where: { local == $0 || local.hasPrefix($0 + "+") }) { return false }
+        if mail.root.hasHeader("in-reply-to") || mail.root.hasHeader("references") { return true }
+        let subject = mail.subject.lowercased().trimmingSpaces
+        if replyPrefixes.contains(where: { subject.hasPrefix($0) }) { return true }
+        if bulkLocalParts.contains(local) { return false }
+        for name in ["list-unsubscribe", "list-id", "list-post", "feedback-id", "x-campaign", "x-mailgun-tag"]
+        where mail.root.hasHeader(name) {
+            return false
+        }
+        if let returnPath = mail.root.header("return-path")?.lowercased(), returnPath.contains("bounce") {
+            return false
+        }
+        return true
     }
 }

@@ -96,8 +96,9 @@ enum DeliveryReports {
             }
             outcomes.append(
                 RecipientOutcome(
-                    address: DeliveryStatusFields.address(recipient["final-recipient"])
-                        ?? DeliveryStatusFields.address(recipient["original-recipient"]),
+                    // The address we sent to, when the report keeps it; else where it ended up.
+                    address: DeliveryStatusFields.address(recipient["original-recipient"])
+                        ?? DeliveryStatusFields.address(recipient["final-recipient"]),
                     action: action, status: status,
                     diagnostic: DeliveryStatusFields.untyped(recipient["diagnostic-code"]),
                     remoteMTA: recipient["remote-mta"], lastAttempt: recipient["last-attempt-date"]))

@@ -136,7 +136,7 @@ public enum Diagnosis {
         (
             .mailboxDisabled,
             [
-                "account is disabled", "account has been disabled", "account disabled", "mailbox disabled",
+                "is disabled", "has been disabled", "account is disabled", "account has been disabled", "account disabled", "mailbox disabled",
                 "mailbox is disabled", "account is inactive", "inactive account", "mailbox is inactive",
                 "account has been suspended", "account suspended", "account is suspended", "suspended account",
                 "deactivated", "account is locked", "account has been locked", "mailbox is frozen", "is not active",
@@ -173,7 +173,7 @@ public enum Diagnosis {
                 "doesn't have a", "no longer accepts mail", "not our customer",
                 "unknown e-mail address", "unknown email address", "no mail box", "not listed in", "unknown alias",
                 "invalid user", "user invalid", "address invalid", "no one at this address", "mailbox invalid",
-                "account does not exist", "email account that you tried to reach", "no existe", "utilisateur inconnu",
+                "account does not exist", "no existe", "utilisateur inconnu",
                 "nessun utente", "badrcptto", "not in my validrcptto", "user missing home directory",
                 "address does not exist", "not a local address", "name is not recognized", "not recognized",
                 "no valid recipients", "unknown or illegal",                 "mailbox not present", "mailbox does not exist", "address not present",

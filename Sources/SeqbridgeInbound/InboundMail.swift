@@ -128,11 +128,29 @@ struct InboundMail {
         return (ids, token)
     }
 
-    /// The original message's recipient, from the returned headers.
+    /// The original message's recipient, from the returned headers, or from a
+    /// `To:` line of an original quoted inline in the text.
     func returnedRecipient() -> String? {
         for part in originals {
             let embedded = part.embedded()
             if let to = embedded.header("to"), let address = AddressScan.first(in: to) { return address }
+        }
+        for part in leaves where part.contentType.type == "text" {
+            let text = part.decodedBody
+            var lineStart = 0
+            while lineStart < text.count {
+                var lineEnd = lineStart
+                while lineEnd < text.count, text[lineEnd] != 10 { lineEnd += 1 }
+                var start = lineStart
+                while start < lineEnd, text[start] == 32 || text[start] == 9 || text[start] == 62 { start += 1 }
+                if lineEnd - start > 3, Bytes.lower(text[start]) == UInt8(ascii: "t"),
+                    Bytes.lower(text[start + 1]) == UInt8(ascii: "o"), text[start + 2] == UInt8(ascii: ":"),
+                    let address = AddressScan.first(in: Bytes.text(text[(start + 3)..<lineEnd]))
+                {
+                    return address
+                }
+                lineStart = lineEnd + 1
+            }
         }
         return nil
     }

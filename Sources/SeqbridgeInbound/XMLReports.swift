@@ -86,10 +86,10 @@ public enum XMLReports {
         var events: [ProviderEvent] = []
         for (index, entry) in recipients.enumerated() {
             let line = index + 1
-            guard let address = DeliveryStatusFields.address(entry["final-recipient"])
-                ?? DeliveryStatusFields.address(entry["original-recipient"])
+            guard let address = DeliveryStatusFields.address(entry["original-recipient"])
+                ?? DeliveryStatusFields.address(entry["final-recipient"])
             else {
-                throw XMLReportError(description: "recipient \(line) has no <final-recipient> address")
+                throw XMLReportError(description: "recipient \(line) has no <final-recipient> or <original-recipient> address")
             }
             let status = entry["status"].flatMap { Diagnosis.enhancedCode(in: Array($0.utf8)) }
             guard let action = entry["action"]?.lowercased(), !action.isEmpty else {
