@@ -120,6 +120,7 @@ enum DeliveryReports {
         var ids = extraIDs
         for id in returned.messageIDs where !ids.contains(id) { ids.append(id) }
         let fallbackRecipient = mail.returnedRecipient()
+        let several = Set(outcomes.compactMap(\.address)).count > 1
         let lowerExplanation = Bytes.lowercased(explanation.utf8)
         let when = mail.date(receivedAt: context.receivedAt)
         let raw = context.rawText
@@ -162,8 +163,13 @@ enum DeliveryReports {
                 timestamp = Timestamp(millisecondsSinceEpoch: millis)
             }
             let recipient = outcome.address ?? fallbackRecipient
+            // Each of our messages has one recipient: in a report naming several, only the
+            // entry for the returned message's recipient is about that message. The others
+            // keep their address, for the weak match.
+            let aboutOurMessage = !several || (recipient != nil && recipient == fallbackRecipient)
             return ProviderEvent(
-                source: context.source, type: type, recipient: recipient, messageIDs: ids, token: returned.token,
+                source: context.source, type: type, recipient: recipient, messageIDs: aboutOurMessage ? ids : [],
+                token: aboutOurMessage ? returned.token : nil,
                 eventID: "\(mail.identity)#\(index):\(recipient ?? "-"):\(outcome.action)", timestamp: timestamp,
                 bounceClass: bounceClass, detail: diagnostic.map(Self.clip), raw: raw,
                 delivery: DeliveryFacts(

@@ -141,7 +141,7 @@ public enum Diagnosis {
                 "account has been suspended", "account suspended", "account is suspended", "suspended account",
                 "deactivated", "account is locked", "account has been locked", "mailbox is frozen", "is not active",
                 "account expired", "mailbox is not active", "user not active", "temporarily disabled",
-                "this account has been disabled or discontinued", "recipient is inactive", "blocked account",
+                "this account has been disabled or discontinued", "disabled recipient", "recipient disabled", "recipient is inactive", "blocked account",
                 "account has been blocked",
             ]
         ),
@@ -180,15 +180,6 @@ public enum Diagnosis {
             ]
         ),
         (
-            .spamContent,
-            [
-                "spam", "content rejected", "message content", "content filter", "contentfilter", "virus",
-                "malware", "suspicious", "bulk mail", "unsolicited", "junk mail", "phishing", "url blocked",
-                "message looks like", "objectionable content", "message rejected due to content",
-                "considered as spam", "message has been blocked",
-            ]
-        ),
-        (
             .blocked,
             [
                 "blocked", "blacklist", "blocklist", "block list", "black list", "listed at", "listed in",
@@ -196,6 +187,15 @@ public enum Diagnosis {
                 "client host rejected", "refused to talk", "not allowed to send",
                 "ip address", "your ip", "banned", "bad reputation", "too many connections",
                 "rate limit", "sending rate", "try again later", "throttl",
+            ]
+        ),
+        (
+            .spamContent,
+            [
+                "spam", "content rejected", "message content", "content filter", "contentfilter", "virus",
+                "malware", "suspicious", "bulk mail", "unsolicited", "junk mail", "phishing", "url blocked",
+                "message looks like", "objectionable content", "message rejected due to content",
+                "considered as spam", "message has been blocked",
             ]
         ),
         (

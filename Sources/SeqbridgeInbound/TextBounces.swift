@@ -6,7 +6,7 @@ import SeqbridgeStore
 /// RFC 3464 reports (qmail, Exim, older Exchange, Yahoo, many appliances).
 extension DeliveryReports {
     static let daemonSenders: [[UInt8]] = [
-        "mailer-daemon", "mailer_daemon", "maildaemon", "mail-daemon", "postmaster", "mail delivery",
+        "mailer-daemon", "mailer_daemon", "maildaemon", "mail-daemon", "postmaster", "post_master", "post-master", "mail delivery",
         "microsoftexchange", "mdaemon", "mail administrator", "mailadmin", "mail system", "double-bounce",
         "bounce@", "bounces@", "delivery subsystem", "returns@", "nobody@",
     ].map { Array($0.utf8) }

@@ -84,6 +84,9 @@ public enum XMLReports {
             reportTime = Timestamp(millisecondsSinceEpoch: millis)
         }
         var events: [ProviderEvent] = []
+        // A report about one of our messages names its one recipient; with several,
+        // the message id cannot say which, so each entry is matched by its address.
+        let several = recipients.count > 1
         for (index, entry) in recipients.enumerated() {
             let line = index + 1
             guard let address = DeliveryStatusFields.address(entry["original-recipient"])
@@ -113,7 +116,8 @@ public enum XMLReports {
             }
             events.append(
                 ProviderEvent(
-                    source: source, type: type, recipient: address, messageIDs: ids, token: entry["x-seqbridge-token"],
+                    source: source, type: type, recipient: address, messageIDs: several ? [] : ids,
+                    token: entry["x-seqbridge-token"],
                     eventID: "\(identity)#\(index):\(address):\(action)", timestamp: when,
                     bounceClass: type == .bounced ? reason?.bounceClass : nil,
                     detail: diagnostic ?? status, raw: raw,

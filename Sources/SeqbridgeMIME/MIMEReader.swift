@@ -35,7 +35,10 @@ public enum MIMEReader {
         if contentType.type == "multipart", depth < limits.maxDepth,
             let boundary = contentType.parameters["boundary"], !boundary.isEmpty
         {
-            part.parts = split(body, boundary: Array(boundary.utf8)).prefix(limits.maxPartsPerMultipart).map {
+            var pieces = split(body, boundary: Array(boundary.utf8))
+            // A declared boundary that never appears: use the one the body actually has.
+            if pieces.isEmpty, let guessed = guessBoundary(body) { pieces = split(body, boundary: guessed) }
+            part.parts = pieces.prefix(limits.maxPartsPerMultipart).map {
                 var child = parse(normalized: $0, depth: depth + 1, limits: limits)
                 // In multipart/digest the default part type is message/rfc822.
                 if contentType.subtype == "digest", !child.hasHeader("content-type") {
@@ -103,6 +106,32 @@ public enum MIMEReader {
         }
         flush()
         return (headers, end)
+    }
+
+    /// The boundary a multipart body really uses when its header names another:
+    /// the first `--token` line that appears again later.
+    static func guessBoundary(_ body: ArraySlice<UInt8>) -> [UInt8]? {
+        var seen: [[UInt8]: Int] = [:]
+        var index = body.startIndex
+        var checked = 0
+        while index < body.endIndex, checked < 2000 {
+            var lineEnd = index
+            while lineEnd < body.endIndex, body[lineEnd] != 10 { lineEnd += 1 }
+            let line = body[index..<lineEnd]
+            if line.count > 3, line.count < 200, line.first == 45, line[line.startIndex + 1] == 45,
+                !line.contains(where: { $0 <= 32 })
+            {
+                var token = Array(line.dropFirst(2))
+                if token.count > 2, token.suffix(2) == [45, 45] { token.removeLast(2) }
+                if !token.isEmpty, !token.allSatisfy({ $0 == 45 }) {
+                    seen[token, default: 0] += 1
+                    if seen[token]! >= 2 { return token }
+                }
+            }
+            checked += 1
+            index = lineEnd + 1
+        }
+        return nil
     }
 
     /// "Name :" with a space before the colon, which some old software writes.

@@ -21,7 +21,8 @@ import Testing
         #expect(events[0].delivery?.status == "5.1.1")
         #expect(events[1].bounceClass == nil)
         #expect(events[2].bounceClass == .soft)
-        #expect(events.allSatisfy { $0.messageIDs == ["sb.0h3kq2m9xabcdefghijklmnop@brand.example"] })
+        // One message id cannot say which of several recipients it was: each is matched by address.
+        #expect(events.allSatisfy { $0.messageIDs.isEmpty })
         #expect(Set(events.map(\.eventID)).count == 3)
     }
 
