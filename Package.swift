@@ -91,7 +91,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "seqbridge-bench",
-            dependencies: ["SeqbridgeApp", "SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite"]
+            dependencies: ["SeqbridgeApp", "SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite", "SeqbridgeInbound"]
         ),
         .testTarget(name: "SeqbridgeCoreTests", dependencies: ["SeqbridgeCore"]),
         .testTarget(name: "SeqbridgeCSVTests", dependencies: ["SeqbridgeCSV"]),

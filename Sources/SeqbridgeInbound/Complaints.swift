@@ -42,12 +42,11 @@ enum Complaints {
     static func nonStandard(_ context: Context) -> ProviderEvent? {
         let mail = context.mail
         var recipient: String? = nil
-        for part in mail.originals {
-            let embedded = part.embedded()
+        for embedded in mail.embeddedOriginals {
             if let value = embedded.header("x-hmxmroriginalrecipient") { recipient = AddressScan.first(in: value) }
         }
-        let hasMarkerHeader = mail.originals.contains { part in
-            headerMarkers.contains { part.embedded().hasHeader($0) }
+        let hasMarkerHeader = mail.embeddedOriginals.contains { embedded in
+            headerMarkers.contains { embedded.hasHeader($0) }
         }
         let feedbackTypeInText = mail.leaves.contains { part in
             part.contentType.type == "text" && Bytes.find(Array("feedback-type: abuse".utf8), in: Bytes.lowercased(part.body)) != nil
@@ -85,6 +84,8 @@ public enum AutoReplies {
         "自動応答", "自動返信", "不在", "自动回复", "자동 응답", "otomatik yanıt", "ofis dışında",
     ]
 
+    static let compiledSubjectMarkers = subjectMarkers.map { Array($0.utf8) }
+
     public static func isAutoReply(_ headers: MIMEPart, subject: String) -> Bool {
         if let value = headers.header("auto-submitted")?.lowercased().trimmingSpaces, !value.isEmpty,
             !value.hasPrefix("no")
@@ -106,8 +107,8 @@ public enum AutoReplies {
         if let returnPath = headers.header("return-path")?.trimmingSpaces, returnPath == "<>" || returnPath.isEmpty {
             return true
         }
-        let lowered = subject.lowercased()
-        return subjectMarkers.contains { lowered.contains($0) }
+        let lowered = Array(subject.lowercased().utf8)
+        return compiledSubjectMarkers.contains { Bytes.find($0, in: lowered) != nil }
     }
 
     static func isAutoReply(_ mail: InboundMail) -> Bool { isAutoReply(mail.root, subject: mail.subject) }

@@ -13,22 +13,29 @@ public struct DeliveryStatusFields: Sendable {
         var groups: [[String: String]] = []
         var current: [String: String] = [:]
         var lastKey: String? = nil
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = line.trimmingSpaces
+        let bytes = Array(text.utf8)
+        var lineStart = 0
+        while lineStart <= bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count, bytes[lineEnd] != 10 { lineEnd += 1 }
+            defer { lineStart = lineEnd + 1 }
+            let line = bytes[lineStart..<lineEnd]
+            let trimmed = Bytes.trimmed(line)
             if trimmed.isEmpty {
                 if !current.isEmpty { groups.append(current) }
                 current = [:]
                 lastKey = nil
                 continue
             }
-            if let first = line.first, first == " " || first == "\t", let key = lastKey {
-                current[key, default: ""] += " " + trimmed
+            if Bytes.isSpace(line[line.startIndex]), let key = lastKey {
+                current[key, default: ""] += " " + Bytes.text(trimmed)
                 continue
             }
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon].trimmingSpaces.lowercased()
-            guard !key.isEmpty, !key.contains(" ") else { continue }
-            let value = line[line.index(after: colon)...].trimmingSpaces
+            guard let colon = line.firstIndex(of: 58) else { continue }
+            let keyBytes = Bytes.trimmed(line[line.startIndex..<colon])
+            guard !keyBytes.isEmpty, !keyBytes.contains(32) else { continue }
+            let key = String(decoding: Bytes.lowercased(keyBytes), as: UTF8.self)
+            let value = Bytes.text(Bytes.trimmed(line[(colon + 1)...]))
             // Recipient fields after recipient fields without a blank line: a new group.
             if key == "final-recipient", current["final-recipient"] != nil {
                 groups.append(current)
@@ -177,8 +184,13 @@ enum DeliveryReports {
         }
     }
 
+    /// On one line, at most 500 characters.
     static func clip(_ text: String) -> String {
-        let single = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\t" }).joined(separator: " ")
-        return single.count > 500 ? String(single.prefix(500)) : single
+        var bytes = Array(text.utf8)
+        for index in bytes.indices where bytes[index] == 10 || bytes[index] == 13 || bytes[index] == 9 {
+            bytes[index] = 32
+        }
+        let single = String(decoding: bytes, as: UTF8.self)
+        return bytes.count > 500 ? String(single.prefix(500)) : single
     }
 }

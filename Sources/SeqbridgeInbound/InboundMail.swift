@@ -1,8 +1,9 @@
 import SeqbridgeCore
 import SeqbridgeMIME
 
-/// A parsed inbound message with the facts every classification step needs.
-struct InboundMail {
+/// A parsed inbound message with the facts every classification step needs,
+/// each worked out once, when first asked for.
+final class InboundMail {
     let raw: [UInt8]
     let root: MIMEPart
     /// Leaf parts outside any attached message, in order.
@@ -44,9 +45,14 @@ struct InboundMail {
     /// The first leaf of that MIME type.
     func leaf(_ mimeType: String) -> MIMEPart? { leaves.first { $0.contentType.mimeType == mimeType } }
 
+    /// The attached originals, parsed.
+    lazy var embeddedOriginals: [MIMEPart] = originals.map { $0.embedded() }
+
     /// The human-readable explanation: the first text/plain leaf, or the first
     /// text/html leaf without its tags.
-    var explanation: String {
+    lazy var explanation: String = computeExplanation()
+
+    private func computeExplanation() -> String {
         if let plain = leaves.first(where: { $0.contentType.mimeType == "text/plain" }) { return plain.text }
         if let html = leaves.first(where: { $0.contentType.mimeType == "text/html" }) {
             return Self.strippingTags(html.text)
@@ -84,7 +90,11 @@ struct InboundMail {
 
     /// Our Message-IDs and token mentioned anywhere in the returned material:
     /// attached originals, their headers, and text quoted in the body.
-    func returnedReferences() -> (messageIDs: [String], token: String?) {
+    func returnedReferences() -> (messageIDs: [String], token: String?) { references }
+
+    private lazy var references: (messageIDs: [String], token: String?) = computeReferences()
+
+    private func computeReferences() -> (messageIDs: [String], token: String?) {
         var ids: [String] = []
         var token: String? = nil
         func scan(_ bytes: [UInt8]) {
@@ -130,9 +140,12 @@ struct InboundMail {
 
     /// The original message's recipient, from the returned headers, or from a
     /// `To:` line of an original quoted inline in the text.
-    func returnedRecipient() -> String? {
-        for part in originals {
-            let embedded = part.embedded()
+    func returnedRecipient() -> String? { recipient }
+
+    private lazy var recipient: String? = computeRecipient()
+
+    private func computeRecipient() -> String? {
+        for embedded in embeddedOriginals {
             if let to = embedded.header("to"), let address = AddressScan.first(in: to) { return address }
         }
         for part in leaves where part.contentType.type == "text" {
@@ -157,8 +170,8 @@ struct InboundMail {
 
     /// The original message's sender, from the returned headers.
     func returnedSender() -> String? {
-        for part in originals {
-            if let from = part.embedded().header("from"), let address = AddressScan.first(in: from) {
+        for embedded in embeddedOriginals {
+            if let from = embedded.header("from"), let address = AddressScan.first(in: from) {
                 return address
             }
         }
@@ -167,14 +180,18 @@ struct InboundMail {
 
     /// When the report or message was written, when its Date is believable.
     func date(receivedAt: Timestamp) -> Timestamp {
-        guard let text = root.header("date"), let millis = MailDate.parse(text) else { return receivedAt }
+        guard let millis = dateMillis else { return receivedAt }
         // A date far in the future is a broken clock: use the arrival time instead.
         if millis > receivedAt.millisecondsSinceEpoch + 86_400_000 { return receivedAt }
         return Timestamp(millisecondsSinceEpoch: millis)
     }
 
+    private lazy var dateMillis: Int64? = root.header("date").flatMap(MailDate.parse)
+
     /// A stable id for this message: its Message-ID, or a digest of its bytes.
-    var identity: String {
+    lazy var identity: String = computeIdentity()
+
+    private func computeIdentity() -> String {
         if let id = root.header("message-id").flatMap({ AddressScan.messageIDs(in: $0).first }) { return "mid:" + id }
         return "sha:" + Digest.hex(raw)
     }

@@ -46,27 +46,34 @@ public enum AddressScan {
 
     /// The first address in a header value such as `"Maya" <maya@creator.example>`.
     public static func first(in text: String) -> String? {
+        let bytes = Array(text.utf8)
         // Prefer the part in angle brackets: display names may contain '@'.
-        if let open = text.lastIndex(of: "<"), let close = text[open...].firstIndex(of: ">") {
-            if let inside = addresses(in: String(text[text.index(after: open)..<close])).first { return inside }
+        if let open = bytes.lastIndex(of: 60), let close = bytes[open...].firstIndex(of: 62),
+            let inside = addresses(in: bytes[(open + 1)..<close]).first
+        {
+            return inside
         }
-        return addresses(in: text).first
+        return addresses(in: bytes).first
     }
 
     /// Message-IDs in a header such as References: the text inside each `<...>`
     /// (a bare id without brackets when there are none).
     public static func messageIDs(in text: String) -> [String] {
+        let bytes = Array(text.utf8)
         var ids: [String] = []
-        var rest = Substring(text)
-        while let open = rest.firstIndex(of: "<") {
-            guard let close = rest[open...].firstIndex(of: ">") else { break }
-            let id = rest[rest.index(after: open)..<close].trimmingSpaces
-            if id.contains("@"), !ids.contains(id) { ids.append(id) }
-            rest = rest[rest.index(after: close)...]
+        var index = 0
+        while let open = bytes[index...].firstIndex(of: 60) {
+            guard let close = bytes[open...].firstIndex(of: 62) else { break }
+            let id = Bytes.trimmed(bytes[(open + 1)..<close])
+            if id.contains(64) {
+                let text = String(decoding: id, as: UTF8.self)
+                if !ids.contains(text) { ids.append(text) }
+            }
+            index = close + 1
         }
         if ids.isEmpty {
-            let bare = text.trimmingSpaces
-            if bare.contains("@"), !bare.contains(" ") { ids.append(bare) }
+            let bare = Bytes.trimmed(bytes[...])
+            if bare.contains(64), !bare.contains(32) { ids.append(String(decoding: bare, as: UTF8.self)) }
         }
         return ids
     }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Byte helpers shared by the MIME reader and the classifier: mail is bytes
 /// first, and most of what we look for is ASCII.
 public enum Bytes {
@@ -9,10 +15,22 @@ public enum Bytes {
 
     /// An ASCII-lower-cased copy (other bytes unchanged).
     public static func lowercased<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count)
-        for byte in bytes { out.append(lower(byte)) }
-        return out
+        if let fast = bytes.withContiguousStorageIfAvailable({ lowercased(buffer: $0) }) { return fast }
+        return lowercased(buffer: Array(bytes).withUnsafeBufferPointer { Array($0) }[...])
+    }
+
+    private static func lowercased(buffer source: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: source.count) { target, count in
+            for index in 0..<source.count {
+                let byte = source[index]
+                target[index] = byte &- 65 < 26 ? byte | 0x20 : byte
+            }
+            count = source.count
+        }
+    }
+
+    private static func lowercased(buffer slice: ArraySlice<UInt8>) -> [UInt8] {
+        slice.withUnsafeBufferPointer { lowercased(buffer: $0) }
     }
 
     /// Line ends made uniform: CRLF and a bare CR both become LF.
@@ -41,28 +59,24 @@ public enum Bytes {
     }
 
     public static func find(_ needle: [UInt8], in haystack: ArraySlice<UInt8>, from: Int? = nil) -> Int? {
-        guard let first = needle.first else { return from ?? haystack.startIndex }
-        let end = haystack.endIndex - needle.count
-        var index = from ?? haystack.startIndex
-        guard needle.count <= haystack.count else { return nil }
+        let start = from ?? haystack.startIndex
+        guard !needle.isEmpty else { return start }
+        guard start >= haystack.startIndex, start <= haystack.endIndex, needle.count <= haystack.endIndex - start
+        else { return nil }
         return haystack.withUnsafeBufferPointer { buffer -> Int? in
-            let base = haystack.startIndex
-            while index <= end {
-                if buffer[index - base] == first {
-                    var matched = true
-                    var offset = 1
-                    while offset < needle.count {
-                        if buffer[index - base + offset] != needle[offset] {
-                            matched = false
-                            break
-                        }
-                        offset += 1
-                    }
-                    if matched { return index }
+            needle.withUnsafeBufferPointer { pattern -> Int? in
+                let base = buffer.baseAddress!
+                let first = Int32(pattern[0])
+                var offset = start - haystack.startIndex
+                let last = buffer.count - pattern.count
+                while offset <= last {
+                    guard let hit = memchr(base + offset, first, last - offset + 1) else { return nil }
+                    let position = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+                    if memcmp(hit, pattern.baseAddress!, pattern.count) == 0 { return haystack.startIndex + position }
+                    offset = position + 1
                 }
-                index += 1
+                return nil
             }
-            return nil
         }
     }
 

@@ -28,10 +28,10 @@ public struct ContentType: Sendable, Equatable {
 
     public init(parsing value: String) {
         let (head, parameters) = HeaderParameters.parse(value)
-        let pieces = head.lowercased().split(separator: "/", maxSplits: 1)
-        if pieces.count == 2 {
-            type = pieces[0].trimmingSpaces
-            subtype = pieces[1].trimmingSpaces
+        let bytes = Bytes.lowercased(head.utf8)
+        if let slash = bytes.firstIndex(of: 47) {
+            type = String(decoding: Bytes.trimmed(bytes[..<slash]), as: UTF8.self)
+            subtype = String(decoding: Bytes.trimmed(bytes[(slash + 1)...]), as: UTF8.self)
         } else {
             type = "text"
             subtype = "plain"
@@ -44,25 +44,25 @@ public struct ContentType: Sendable, Equatable {
 public enum HeaderParameters {
     public static func parse(_ value: String) -> (head: String, parameters: [String: String]) {
         var pieces: [String] = []
-        var current = ""
+        var current: [UInt8] = []
         var quoted = false
         var escaped = false
-        for character in value {
+        for byte in value.utf8 {
             if escaped {
-                current.append(character)
+                current.append(byte)
                 escaped = false
-            } else if character == "\\" && quoted {
+            } else if byte == 92 && quoted {
                 escaped = true
-            } else if character == "\"" {
+            } else if byte == 34 {
                 quoted.toggle()
-            } else if character == ";" && !quoted {
-                pieces.append(current)
-                current = ""
+            } else if byte == 59 && !quoted {
+                pieces.append(Bytes.text(current))
+                current.removeAll(keepingCapacity: true)
             } else {
-                current.append(character)
+                current.append(byte)
             }
         }
-        pieces.append(current)
+        pieces.append(Bytes.text(current))
         let head = pieces.first?.trimmingSpaces ?? ""
         var parameters: [String: String] = [:]
         var continued: [String: [(Int, String)]] = [:]
@@ -109,15 +109,16 @@ public enum HeaderParameters {
 }
 
 extension StringProtocol {
+    /// Without leading and trailing spaces, tabs and line ends.
     public var trimmingSpaces: String {
-        var scalars = Substring(self).unicodeScalars[...]
-        while let first = scalars.first, first == " " || first == "\t" || first == "\r" || first == "\n" {
-            scalars = scalars.dropFirst()
-        }
-        while let last = scalars.last, last == " " || last == "\t" || last == "\r" || last == "\n" {
-            scalars = scalars.dropLast()
-        }
-        return String(String.UnicodeScalarView(scalars))
+        let text = Substring(self)
+        let view = text.utf8
+        var start = view.startIndex
+        var end = view.endIndex
+        func isBlank(_ byte: UInt8) -> Bool { byte == 32 || byte == 9 || byte == 13 || byte == 10 }
+        while start < end, isBlank(view[start]) { start = view.index(after: start) }
+        while end > start, isBlank(view[view.index(before: end)]) { end = view.index(before: end) }
+        return String(text[start..<end])
     }
 }
 
@@ -134,7 +135,7 @@ public struct MIMEPart: Sendable {
 
     /// The first header of that name (case-insensitive), as bytes.
     public func headerBytes(_ name: String) -> [UInt8]? {
-        let key = name.lowercased()
+        let key = name.utf8.contains(where: { $0 &- 65 < 26 }) ? name.lowercased() : name
         return headers.first { $0.key == key }?.value
     }
 
@@ -144,7 +145,7 @@ public struct MIMEPart: Sendable {
     }
 
     public func hasHeader(_ name: String) -> Bool {
-        let key = name.lowercased()
+        let key = name.utf8.contains(where: { $0 &- 65 < 26 }) ? name.lowercased() : name
         return headers.contains { $0.key == key }
     }
 

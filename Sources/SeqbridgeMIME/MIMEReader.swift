@@ -64,8 +64,11 @@ public enum MIMEReader {
         var value: [UInt8] = []
         func flush() {
             if let current = name, headers.count < limits.maxHeaders {
-                let text = Bytes.text(current)
-                headers.append(MIMEHeader(name: text, key: text.lowercased(), value: Array(Bytes.trimmed(value[...]))))
+                headers.append(
+                    MIMEHeader(
+                        name: String(decoding: current, as: UTF8.self),
+                        key: String(decoding: Bytes.lowercased(current), as: UTF8.self),
+                        value: Array(Bytes.trimmed(value[...]))))
             }
             name = nil
             value.removeAll(keepingCapacity: true)

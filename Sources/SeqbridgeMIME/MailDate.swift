@@ -4,10 +4,11 @@
 public enum MailDate {
     /// Milliseconds since 1970, or nil when the text is not a date.
     public static func parse(_ text: String) -> Int64? {
-        var tokens: [Substring] = []
-        var cleaned = text
-        if let paren = cleaned.firstIndex(of: "(") { cleaned = String(cleaned[..<paren]) }
-        for token in cleaned.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }) { tokens.append(token) }
+        var bytes = Array(text.utf8)
+        if let paren = bytes.firstIndex(of: 40) { bytes.removeSubrange(paren...) }
+        let tokens = bytes.split(whereSeparator: { $0 == 32 || $0 == 44 || $0 == 9 || $0 == 10 || $0 == 13 }).map {
+            Substring(String(decoding: $0, as: UTF8.self))
+        }
         var day: Int?
         var month: Int?
         var year: Int?

@@ -25,6 +25,11 @@ struct Bench {
             case "--rows": rows = Int(arguments.popFirst() ?? "") ?? rows
             case "--only": only = arguments.popFirst()
             case "--seconds": seconds = Int(arguments.popFirst() ?? "") ?? seconds
+            case "--classify-worker":
+                // The child process of the classify benchmark: --classify-worker ROOT SECONDS.
+                let root = arguments.popFirst() ?? "Tests/Fixtures/email"
+                try ClassifyBenchmark.worker(root: root, seconds: Double(arguments.popFirst() ?? "") ?? 5)
+                return
             case "--prepare":
                 // Seeds a database for profiling by hand: --prepare FILE COUNT.
                 let file = arguments.popFirst() ?? "bench.sqlite"
@@ -41,6 +46,7 @@ struct Bench {
         if only == nil || only == "tick" { try await TickBenchmark.run(binary: binary, sizes: sizes) }
         if only == nil || only == "webhooks" { try await WebhookBenchmark.run(binary: binary, seconds: seconds) }
         if only == nil || only == "csv" { try await CSVBenchmark.run(binary: binary, rows: rows) }
+        if only == nil || only == "classify" { try ClassifyBenchmark.run(seconds: seconds) }
     }
 }
 
