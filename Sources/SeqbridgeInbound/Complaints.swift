@@ -45,14 +45,17 @@ enum Complaints {
         for embedded in mail.embeddedOriginals {
             if let value = embedded.header("x-hmxmroriginalrecipient") { recipient = AddressScan.first(in: value) }
         }
+        let subjectSaysSo = DeliveryReports.contains(mail.lowerSubject, any: subjectMarkers)
+        let senderSaysSo = DeliveryReports.contains(mail.lowerFrom, any: senderMarkers)
+        // Cheap signs first: most mail has no attachment and no complaint words.
+        guard subjectSaysSo || senderSaysSo || !mail.originals.isEmpty else { return nil }
         let hasMarkerHeader = mail.embeddedOriginals.contains { embedded in
             headerMarkers.contains { embedded.hasHeader($0) }
         }
         let feedbackTypeInText = mail.leaves.contains { part in
-            part.contentType.type == "text" && Bytes.find(Array("feedback-type: abuse".utf8), in: Bytes.lowercased(part.body)) != nil
+            part.contentType.type == "text"
+                && Bytes.find(Array("feedback-type: abuse".utf8), in: Bytes.lowercased(part.body)) != nil
         }
-        let subjectSaysSo = DeliveryReports.contains(mail.lowerSubject, any: subjectMarkers)
-        let senderSaysSo = DeliveryReports.contains(mail.lowerFrom, any: senderMarkers)
         guard hasMarkerHeader || feedbackTypeInText || (subjectSaysSo && senderSaysSo)
             || (subjectSaysSo && !mail.originals.isEmpty && !mail.root.hasHeader("in-reply-to"))
         else { return nil }

@@ -128,7 +128,7 @@ enum DeliveryReports {
         for id in returned.messageIDs where !ids.contains(id) { ids.append(id) }
         let fallbackRecipient = mail.returnedRecipient()
         let several = Set(outcomes.compactMap(\.address)).count > 1
-        let lowerExplanation = Bytes.lowercased(explanation.utf8)
+        var lowerExplanation: [UInt8]? = nil
         let when = mail.date(receivedAt: context.receivedAt)
         let raw = context.rawText
         return outcomes.enumerated().map { index, outcome in
@@ -143,17 +143,15 @@ enum DeliveryReports {
             var reason: BounceReason? = nil
             var bounceClass: BounceClass? = nil
             if type == .bounced || type == .deferred {
-                var lowered = Bytes.lowercased((diagnostic ?? "").utf8)
-                // A vague or missing diagnostic: use the human-readable part too.
-                if lowered.count < 12 || Diagnosis.reasonFromText(lowered) == nil {
-                    lowered += [10] + lowerExplanation
-                }
-                if let code = Diagnosis.enhancedCode(in: Bytes.lowercased((diagnostic ?? "").utf8)),
-                    status == nil || status!.hasSuffix(".0.0")
-                {
+                let lowered = Bytes.lowercased((diagnostic ?? "").utf8)
+                if let code = Diagnosis.enhancedCode(in: lowered), status == nil || status!.hasSuffix(".0.0") {
                     status = code
                 }
-                reason = Diagnosis.reason(status: status, text: lowered)
+                // A vague or missing diagnostic: the human-readable part says more.
+                reason = Diagnosis.reason(status: status, text: lowered) {
+                    if lowerExplanation == nil { lowerExplanation = Bytes.lowercased(explanation.utf8) }
+                    return lowerExplanation!
+                }
                 if type == .bounced {
                     bounceClass = reason!.bounceClass
                     // A permanent code on an address problem is hard even when the words are vague.

@@ -74,10 +74,16 @@ public enum Diagnosis {
 
     /// The reason for a failure: the text's own words first (they are the most
     /// specific), then the enhanced status code, then the reply code.
-    public static func reason(status: String?, text lowered: [UInt8]) -> BounceReason {
+    /// `fallback` is read only when `text` names no reason (e.g. the report's
+    /// human-readable part behind a terse diagnostic).
+    public static func reason(status: String?, text lowered: [UInt8], fallback: (() -> [UInt8])? = nil)
+        -> BounceReason
+    {
         // Under a security or policy code, "mailbox unavailable" usually hides a block.
         let policyCode = status.map { $0.dropFirst(1).hasPrefix(".7.") } ?? false
-        if let fromText = reasonFromText(lowered, policyFirst: policyCode) {
+        var textReason = reasonFromText(lowered, policyFirst: policyCode)
+        if textReason == nil, let fallback { textReason = reasonFromText(fallback(), policyFirst: policyCode) }
+        if let fromText = textReason {
             // A specific address code wins over a vaguer phrase in the same text.
             if let status, let fromCode = reasonFromCode(status), fromCode.bounceClass != fromText.bounceClass,
                 fromCode == .userUnknown || fromCode == .domainUnknown,
@@ -229,15 +235,15 @@ public enum Diagnosis {
     ]
 
     static let compiledPhrases: [(BounceReason, [[UInt8]])] = phrases.map { ($0.0, $0.1.map { Array($0.utf8) }) }
+    static let policyReasons: Set<BounceReason> = [.spamContent, .blocked, .policy]
+    static let policyFirstPhrases =
+        compiledPhrases.filter { policyReasons.contains($0.0) } + compiledPhrases.filter { !policyReasons.contains($0.0) }
 
+    /// The reason of the first phrase found, most specific reasons first (with
+    /// `policyFirst`, the policy reasons come first).
     static func reasonFromText(_ lowered: [UInt8], policyFirst: Bool = false) -> BounceReason? {
         guard !lowered.isEmpty else { return nil }
-        let order =
-            policyFirst
-            ? compiledPhrases.filter { [.spamContent, .blocked, .policy].contains($0.0) }
-                + compiledPhrases.filter { ![.spamContent, .blocked, .policy].contains($0.0) }
-            : compiledPhrases
-        for (reason, list) in order {
+        for (reason, list) in policyFirst ? policyFirstPhrases : compiledPhrases {
             for phrase in list where Bytes.find(phrase, in: lowered) != nil { return reason }
         }
         return nil

@@ -131,9 +131,23 @@ final class InboundMail {
                 if end > start { token = Bytes.text(bytes[start..<end]) }
             }
         }
-        for part in originals { scan(part.decodedBody) }
-        for part in leaves where part.contentType.type == "text" || part.contentType.type == "message" {
-            scan(part.decodedBody)
+        // Attached originals: their own headers say it.
+        for embedded in embeddedOriginals {
+            for name in ["message-id", "x-original-message-id"] {
+                for id in embedded.header(name).map(AddressScan.messageIDs) ?? [] where !ids.contains(id) {
+                    ids.append(id)
+                }
+            }
+            if token == nil, let value = embedded.header("x-seqbridge-token")?.trimmingSpaces, !value.isEmpty {
+                token = value
+            }
+        }
+        // Originals quoted in the text, when the attachments said nothing.
+        if ids.isEmpty || token == nil {
+            for part in originals where ids.isEmpty { scan(part.decodedBody) }
+            for part in leaves where part.contentType.type == "text" || part.contentType.type == "message" {
+                scan(part.decodedBody)
+            }
         }
         return (ids, token)
     }

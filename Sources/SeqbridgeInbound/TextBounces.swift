@@ -78,10 +78,12 @@ extension DeliveryReports {
         let mail = context.mail
         let fromDaemon = contains(mail.lowerFrom, any: daemonSenders)
         let subjectSaysSo = contains(mail.lowerSubject, any: subjectMarkers)
+        let failedHeader = mail.root.header("x-failed-recipients")
+        // Cheap signs first: a person's mail has none of them and no attachment.
+        guard fromDaemon || subjectSaysSo || failedHeader != nil || !mail.originals.isEmpty else { return nil }
         let explanation = mail.explanation
         let lowered = Bytes.lowercased(explanation.utf8)
         let bodySaysSo = contains(lowered, any: bodyMarkers)
-        let failedHeader = mail.root.header("x-failed-recipients")
         guard fromDaemon || (subjectSaysSo && (bodySaysSo || !mail.originals.isEmpty)) || failedHeader != nil
                 || (bodySaysSo && !mail.originals.isEmpty)
         else { return nil }

@@ -1,6 +1,5 @@
-/// One header field: its name as written and its value unfolded, still as bytes.
+/// One header field: its name and its value unfolded, still as bytes.
 public struct MIMEHeader: Sendable {
-    public let name: String
     /// The name in lower case, for lookups.
     public let key: String
     public let value: [UInt8]
@@ -26,7 +25,9 @@ public struct ContentType: Sendable, Equatable {
         self.parameters = parameters
     }
 
-    public init(parsing value: String) {
+    public init(parsing value: String) { self.init(parsing: Array(value.utf8)) }
+
+    public init(parsing value: [UInt8]) {
         let (head, parameters) = HeaderParameters.parse(value)
         let bytes = Bytes.lowercased(head.utf8)
         if let slash = bytes.firstIndex(of: 47) {
@@ -43,11 +44,17 @@ public struct ContentType: Sendable, Equatable {
 /// `value; name=value; name="quoted; value"` as used by Content-Type and Content-Disposition.
 public enum HeaderParameters {
     public static func parse(_ value: String) -> (head: String, parameters: [String: String]) {
-        var pieces: [String] = []
+        parse(Array(value.utf8))
+    }
+
+    public static func parse(_ value: [UInt8]) -> (head: String, parameters: [String: String]) {
+        // The common case, a bare value: no quoting, no parameters.
+        if !value.contains(59) { return (String(decoding: Bytes.trimmed(value[...]), as: UTF8.self), [:]) }
+        var pieces: [[UInt8]] = []
         var current: [UInt8] = []
         var quoted = false
         var escaped = false
-        for byte in value.utf8 {
+        for byte in value {
             if escaped {
                 current.append(byte)
                 escaped = false
@@ -56,20 +63,20 @@ public enum HeaderParameters {
             } else if byte == 34 {
                 quoted.toggle()
             } else if byte == 59 && !quoted {
-                pieces.append(Bytes.text(current))
+                pieces.append(current)
                 current.removeAll(keepingCapacity: true)
             } else {
                 current.append(byte)
             }
         }
-        pieces.append(Bytes.text(current))
-        let head = pieces.first?.trimmingSpaces ?? ""
+        pieces.append(current)
+        let head = pieces.first.map { String(decoding: Bytes.trimmed($0[...]), as: UTF8.self) } ?? ""
         var parameters: [String: String] = [:]
         var continued: [String: [(Int, String)]] = [:]
-        for piece in pieces.dropFirst() {
-            guard let equals = piece.firstIndex(of: "=") else { continue }
-            let name = piece[..<equals].trimmingSpaces.lowercased()
-            let value = piece[piece.index(after: equals)...].trimmingSpaces
+        for bytes in pieces.dropFirst() {
+            guard let equals = bytes.firstIndex(of: 61) else { continue }
+            let name = String(decoding: Bytes.lowercased(Bytes.trimmed(bytes[..<equals])), as: UTF8.self)
+            let value = Bytes.text(Bytes.trimmed(bytes[(equals + 1)...]))
             // RFC 2231: name*0=..., name*1*=...; the charset prefix of extended values is dropped.
             if let star = name.firstIndex(of: "*") {
                 let base = String(name[..<star])

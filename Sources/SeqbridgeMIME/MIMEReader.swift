@@ -29,8 +29,8 @@ public enum MIMEReader {
     public static func parse(normalized bytes: ArraySlice<UInt8>, depth: Int, limits: MIMELimits) -> MIMEPart {
         let (headers, bodyStart) = readHeaders(bytes, limits: limits)
         let body = bytes[bodyStart...]
-        let typeValue = headers.first { $0.key == "content-type" }.map { Bytes.text($0.value) }
-        let contentType = typeValue.map(ContentType.init(parsing:)) ?? .textPlain
+        let contentType =
+            headers.first { $0.key == "content-type" }.map { ContentType(parsing: $0.value) } ?? .textPlain
         var part = MIMEPart(headers: headers, body: body, parts: [], contentType: contentType, depth: depth)
         if contentType.type == "multipart", depth < limits.maxDepth,
             let boundary = contentType.parameters["boundary"], !boundary.isEmpty
@@ -66,7 +66,6 @@ public enum MIMEReader {
             if let current = name, headers.count < limits.maxHeaders {
                 headers.append(
                     MIMEHeader(
-                        name: String(decoding: current, as: UTF8.self),
                         key: String(decoding: Bytes.lowercased(current), as: UTF8.self),
                         value: Array(Bytes.trimmed(value[...]))))
             }
