@@ -64,6 +64,8 @@ extension DeliveryReports {
         "received: from", "return-path:", "message-id:", "the header of the original message",
     ].map { Array($0.utf8) }
 
+    static let cutMarkerFirstBytes = Set(cutMarkers.map { $0[0] })
+
     static let ignoredLocalParts: Set<String> = [
         "postmaster", "mailer-daemon", "mailer_daemon", "maildaemon", "root", "abuse", "noreply", "no-reply",
         "nobody", "double-bounce", "mail-daemon", "bounce", "bounces", "hostmaster", "webmaster",
@@ -151,8 +153,8 @@ extension DeliveryReports {
                 start += 1
             }
             if seenContent, start < lineEnd {
-                let line = Array(lowered[start..<lineEnd])
-                if cutMarkers.contains(where: { line.starts(with: $0) }) {
+                let line = lowered[start..<lineEnd]
+                if cutMarkerFirstBytes.contains(line[start]), cutMarkers.contains(where: { line.starts(with: $0) }) {
                     end = lineStart
                     break
                 }

@@ -35,22 +35,28 @@ public enum Bytes {
 
     /// Line ends made uniform: CRLF and a bare CR both become LF.
     public static func normalizingLineEnds(_ input: [UInt8]) -> [UInt8] {
-        guard input.contains(13) else { return input }
-        var out = [UInt8]()
-        out.reserveCapacity(input.count)
-        var index = 0
-        let count = input.count
-        while index < count {
-            let byte = input[index]
-            if byte == 13 {
-                out.append(10)
-                if index + 1 < count, input[index + 1] == 10 { index += 1 }
-            } else {
-                out.append(byte)
-            }
-            index += 1
+        guard !input.isEmpty, input.withUnsafeBufferPointer({ memchr($0.baseAddress!, 13, $0.count) }) != nil else {
+            return input
         }
-        return out
+        return input.withUnsafeBufferPointer { source in
+            [UInt8](unsafeUninitializedCapacity: source.count) { target, count in
+                var written = 0
+                var index = 0
+                let total = source.count
+                while index < total {
+                    let byte = source[index]
+                    if byte == 13 {
+                        target[written] = 10
+                        if index + 1 < total, source[index + 1] == 10 { index += 1 }
+                    } else {
+                        target[written] = byte
+                    }
+                    written += 1
+                    index += 1
+                }
+                count = written
+            }
+        }
     }
 
     /// The first position of `needle` in `haystack` at or after `from`, comparing exactly.
@@ -72,7 +78,12 @@ public enum Bytes {
                 while offset <= last {
                     guard let hit = memchr(base + offset, first, last - offset + 1) else { return nil }
                     let position = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-                    if memcmp(hit, pattern.baseAddress!, pattern.count) == 0 { return haystack.startIndex + position }
+                    if pattern.count == 1
+                        || (base[position + 1] == pattern[1]
+                            && memcmp(hit, pattern.baseAddress!, pattern.count) == 0)
+                    {
+                        return haystack.startIndex + position
+                    }
                     offset = position + 1
                 }
                 return nil
