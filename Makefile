@@ -4,7 +4,7 @@ DATABASE ?= ./seqbridge.sqlite
 PORT ?= 8080
 APT_PACKAGES = libsqlite3-dev libxml2-dev sqlite3
 
-.PHONY: all deps build run test bench fmt lint clean
+.PHONY: fuzz all deps build run test bench fmt lint clean
 
 all: build
 
@@ -37,6 +37,25 @@ bench: deps
 	$(SWIFT) build -c release --product seqbridge
 	$(SWIFT) build -c release --product seqbridge-bench
 	.build/release/seqbridge-bench --seqbridge .build/release/seqbridge
+
+# Fuzzing with libFuzzer: the MIME reader with the classifier, and the XML report
+# parser. FUZZ_SECONDS bounds each target's run; crashes land in .build-fuzz/.
+FUZZ_SECONDS ?= 120
+FUZZ_MODULES = SeqbridgeCore SeqbridgeStore SeqbridgeMIME SeqbridgeInbound
+FUZZ_OBJECTS = $(foreach module,$(FUZZ_MODULES),.build-fuzz/release/$(module).build/*.o)
+FUZZ_FLAGS = -sanitize=fuzzer,address -parse-as-library -O -I .build-fuzz/release/Modules -I Sources/CLibXML2 \
+	-Xcc -I/usr/include/libxml2 -lxml2
+
+fuzz: deps
+	$(SWIFT) build --scratch-path .build-fuzz -c release --target SeqbridgeInbound -Xswiftc -sanitize=fuzzer,address
+	swiftc $(FUZZ_FLAGS) Tests/Fuzz/FuzzMIME.swift $(FUZZ_OBJECTS) -o .build-fuzz/fuzz-mime
+	swiftc $(FUZZ_FLAGS) Tests/Fuzz/FuzzXML.swift $(FUZZ_OBJECTS) -o .build-fuzz/fuzz-xml
+	mkdir -p .build-fuzz/corpus-mime .build-fuzz/corpus-xml
+	.build-fuzz/fuzz-mime -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=5 -rss_limit_mb=2048 \
+		-artifact_prefix=.build-fuzz/mime- .build-fuzz/corpus-mime Tests/Fixtures/fuzz/mime \
+		$(wildcard Tests/Fixtures/email/*/)
+	.build-fuzz/fuzz-xml -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=5 -rss_limit_mb=2048 \
+		-artifact_prefix=.build-fuzz/xml- .build-fuzz/corpus-xml Tests/Fixtures/fuzz/xml Tests/Fixtures/dsn-xml
 
 fmt:
 	$(SWIFT) format --in-place --recursive --parallel Sources Tests Package.swift

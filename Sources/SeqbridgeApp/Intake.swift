@@ -103,8 +103,10 @@ extension Engine {
         let events: [ProviderEvent]
         switch source {
         case "dsn":
-            let looksLikeXML = data.first(where: { !($0 == 32 || $0 == 9 || $0 == 10 || $0 == 13) }) == UInt8(ascii: "<")
-            events = try InboundSources.decodeReport(request, xml: contentType == nil ? looksLikeXML : nil).webhook.events
+            let looksLikeXML =
+                data.first(where: { !($0 == 32 || $0 == 9 || $0 == 10 || $0 == 13) }) == UInt8(ascii: "<")
+            events = try InboundSources.decodeReport(request, xml: contentType == nil ? looksLikeXML : nil).webhook
+                .events
         case "dsn-xml":
             events = try InboundSources.decodeReport(request, xml: true).webhook.events
         case "raw":

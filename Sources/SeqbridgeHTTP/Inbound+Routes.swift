@@ -1,6 +1,6 @@
 import Hummingbird
-import SeqbridgeApp
 import Logging
+import SeqbridgeApp
 import SeqbridgeCore
 import SeqbridgeWebhooks
 
@@ -19,7 +19,8 @@ extension WebhookRoutes {
                     #"{"error":\#(jsonString("There is no inbound source named '\(source)'; use one of \(InboundSources.names.joined(separator: ", ")).")))}"#
                 )
             }
-            return await process(request, label: "inbound-\(source)", logger: logger) { webhook, now throws(WebhookError) in
+            return await process(request, label: "inbound-\(source)", logger: logger) {
+                webhook, now throws(WebhookError) in
                 // The SNS signature is over the envelope, so it is checked before anything else.
                 try settings.secrets.verifyInbound(source: source, webhook)
                 if source == "ses", let sns = settings.sns { try await sns.verify(webhook.body) }

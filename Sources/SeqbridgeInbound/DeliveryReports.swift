@@ -99,7 +99,9 @@ enum DeliveryReports {
             let status = recipient["status"].flatMap { Diagnosis.enhancedCode(in: Array($0.utf8)) }
             var action = recipient["action"]?.lowercased().trimmingSpaces ?? ""
             if action.isEmpty || !["failed", "delayed", "delivered", "relayed", "expanded"].contains(action) {
-                action = status?.hasPrefix("4") == true ? "delayed" : (status?.hasPrefix("2") == true ? "delivered" : "failed")
+                action =
+                    status?.hasPrefix("4") == true
+                    ? "delayed" : (status?.hasPrefix("2") == true ? "delivered" : "failed")
             }
             outcomes.append(
                 RecipientOutcome(
@@ -114,7 +116,8 @@ enum DeliveryReports {
         // Reports from some MTAs put the real explanation only in the human-readable part.
         let explanation = mail.explanation
         return events(
-            outcomes, context: context, extraIDs: fields.message["original-message-id"].map(AddressScan.messageIDs) ?? [],
+            outcomes, context: context,
+            extraIDs: fields.message["original-message-id"].map(AddressScan.messageIDs) ?? [],
             explanation: explanation)
     }
 

@@ -32,7 +32,7 @@ public enum Diagnosis {
         let count = bytes.count
         while index + 4 < count {
             let c = bytes[index]
-            if (c == 50 || c == 52 || c == 53), bytes[index + 1] == 46, index == 0 || !isCodeByte(bytes[index - 1]) {
+            if c == 50 || c == 52 || c == 53, bytes[index + 1] == 46, index == 0 || !isCodeByte(bytes[index - 1]) {
                 var cursor = index + 2
                 let subjectStart = cursor
                 while cursor < count, isDigit(bytes[cursor]), cursor - subjectStart < 3 { cursor += 1 }
@@ -56,7 +56,7 @@ public enum Diagnosis {
         let count = bytes.count
         while index + 2 < count {
             let c = bytes[index]
-            if (c == 52 || c == 53), isDigit(bytes[index + 1]), isDigit(bytes[index + 2]),
+            if c == 52 || c == 53, isDigit(bytes[index + 1]), isDigit(bytes[index + 2]),
                 index == 0 || !isCodeByte(bytes[index - 1]) && bytes[index - 1] != 35,
                 index + 3 == count || bytes[index + 3] == 32 || bytes[index + 3] == 45
             {
@@ -131,9 +131,11 @@ public enum Diagnosis {
             .mailboxFull,
             [
                 "mailbox full", "mailbox is full", "mailbox was full", "over quota", "overquota", "quota exceeded",
-                "exceeded storage", "exceeded its quota", "exceeds quota", "insufficient storage", "insufficient system storage",
+                "exceeded storage", "exceeded its quota", "exceeds quota", "insufficient storage",
+                "insufficient system storage",
                 "mailbox size limit", "mailfolder is full", "disk quota", "storage limit", "user is over",
-                "full mailbox", "mail box full", "quota exceed", "out of storage", "mailbox has exceeded", "no space left",
+                "full mailbox", "mail box full", "quota exceed", "out of storage", "mailbox has exceeded",
+                "no space left",
                 "mailbox is over", "inbox is full", "is over its", "reached its storage", "mailbox exceeded",
                 "too many messages in this mailbox", "account is full", "over the storage", "postfach voll",
                 "quota limit", "boite pleine", "boîte pleine",
@@ -142,12 +144,14 @@ public enum Diagnosis {
         (
             .mailboxDisabled,
             [
-                "is disabled", "has been disabled", "account is disabled", "account has been disabled", "account disabled", "mailbox disabled",
+                "is disabled", "has been disabled", "account is disabled", "account has been disabled",
+                "account disabled", "mailbox disabled",
                 "mailbox is disabled", "account is inactive", "inactive account", "mailbox is inactive",
                 "account has been suspended", "account suspended", "account is suspended", "suspended account",
                 "deactivated", "account is locked", "account has been locked", "mailbox is frozen", "is not active",
                 "account expired", "mailbox is not active", "user not active", "temporarily disabled",
-                "this account has been disabled or discontinued", "disabled recipient", "recipient disabled", "recipient is inactive", "blocked account",
+                "this account has been disabled or discontinued", "disabled recipient", "recipient disabled",
+                "recipient is inactive", "blocked account",
                 "account has been blocked",
             ]
         ),
@@ -182,7 +186,8 @@ public enum Diagnosis {
                 "account does not exist", "no existe", "utilisateur inconnu",
                 "nessun utente", "badrcptto", "not in my validrcptto", "user missing home directory",
                 "address does not exist", "not a local address", "name is not recognized", "not recognized",
-                "no valid recipients", "unknown or illegal",                 "mailbox not present", "mailbox does not exist", "address not present",
+                "no valid recipients", "unknown or illegal", "mailbox not present", "mailbox does not exist",
+                "address not present",
             ]
         ),
         (
@@ -237,7 +242,8 @@ public enum Diagnosis {
     static let compiledPhrases: [(BounceReason, [[UInt8]])] = phrases.map { ($0.0, $0.1.map { Array($0.utf8) }) }
     static let policyReasons: Set<BounceReason> = [.spamContent, .blocked, .policy]
     static let policyFirstPhrases =
-        compiledPhrases.filter { policyReasons.contains($0.0) } + compiledPhrases.filter { !policyReasons.contains($0.0) }
+        compiledPhrases.filter { policyReasons.contains($0.0) }
+        + compiledPhrases.filter { !policyReasons.contains($0.0) }
 
     /// The reason of the first phrase found, most specific reasons first (with
     /// `policyFirst`, the policy reasons come first).

@@ -6,7 +6,8 @@ import SeqbridgeStore
 /// RFC 3464 reports (qmail, Exim, older Exchange, Yahoo, many appliances).
 extension DeliveryReports {
     static let daemonSenders: [[UInt8]] = [
-        "mailer-daemon", "mailer_daemon", "maildaemon", "mail-daemon", "postmaster", "post_master", "post-master", "mail delivery",
+        "mailer-daemon", "mailer_daemon", "maildaemon", "mail-daemon", "postmaster", "post_master", "post-master",
+        "mail delivery",
         "microsoftexchange", "mdaemon", "mail administrator", "mailadmin", "mail system", "double-bounce",
         "bounce@", "bounces@", "delivery subsystem", "returns@", "nobody@",
     ].map { Array($0.utf8) }
@@ -30,7 +31,8 @@ extension DeliveryReports {
         "message wasn't delivered", "message was not delivered", "unable to deliver your message",
         "we were unable to deliver", "delivery to the following recipient", "i'm afraid i wasn't able to deliver",
         "this message was created automatically by mail delivery software", "could not be delivered",
-        "failed to deliver", "transcript of session follows", "permanent error", "delivery to the following recipients failed",
+        "failed to deliver", "transcript of session follows", "permanent error",
+        "delivery to the following recipients failed",
         "message could not be delivered", "the following message to", "was undeliverable", "is undeliverable",
         "delivery failed", "your message couldn't be delivered", "has been delayed", "delivery has been delayed",
         "delivery is delayed", "has not yet been delivered", "will continue to try", "will keep trying",
@@ -86,7 +88,8 @@ extension DeliveryReports {
         let explanation = mail.explanation
         let lowered = Bytes.lowercased(explanation.utf8)
         let bodySaysSo = contains(lowered, any: bodyMarkers)
-        guard fromDaemon || (subjectSaysSo && (bodySaysSo || !mail.originals.isEmpty)) || failedHeader != nil
+        guard
+            fromDaemon || (subjectSaysSo && (bodySaysSo || !mail.originals.isEmpty)) || failedHeader != nil
                 || (bodySaysSo && !mail.originals.isEmpty)
         else { return nil }
         // Replies that quote a bounce are still replies.
@@ -135,7 +138,8 @@ extension DeliveryReports {
                 address: address.isEmpty ? nil : address, action: action, status: status,
                 diagnostic: diagnosticLine(range, original: originalBytes).map(clip), remoteMTA: nil, lastAttempt: nil)
         }
-        return events(outcomes, context: context, extraIDs: [], explanation: String(decoding: failureText, as: UTF8.self))
+        return events(
+            outcomes, context: context, extraIDs: [], explanation: String(decoding: failureText, as: UTF8.self))
     }
 
     /// The explanation up to where the returned message begins.
@@ -147,8 +151,9 @@ extension DeliveryReports {
             var lineEnd = lineStart
             while lineEnd < lowered.count, lowered[lineEnd] != 10 { lineEnd += 1 }
             var start = lineStart
-            while start < lineEnd, lowered[start] == 32 || lowered[start] == 45 || lowered[start] == 9
-                || lowered[start] == 62 || lowered[start] == 61 || lowered[start] == 95 || lowered[start] == 42
+            while start < lineEnd,
+                lowered[start] == 32 || lowered[start] == 45 || lowered[start] == 9
+                    || lowered[start] == 62 || lowered[start] == 61 || lowered[start] == 95 || lowered[start] == 42
             {
                 start += 1
             }

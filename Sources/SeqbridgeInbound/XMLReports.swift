@@ -89,10 +89,12 @@ public enum XMLReports {
         let several = recipients.count > 1
         for (index, entry) in recipients.enumerated() {
             let line = index + 1
-            guard let address = DeliveryStatusFields.address(entry["original-recipient"])
-                ?? DeliveryStatusFields.address(entry["final-recipient"])
+            guard
+                let address = DeliveryStatusFields.address(entry["original-recipient"])
+                    ?? DeliveryStatusFields.address(entry["final-recipient"])
             else {
-                throw XMLReportError(description: "recipient \(line) has no <final-recipient> or <original-recipient> address")
+                throw XMLReportError(
+                    description: "recipient \(line) has no <final-recipient> or <original-recipient> address")
             }
             let status = entry["status"].flatMap { Diagnosis.enhancedCode(in: Array($0.utf8)) }
             guard let action = entry["action"]?.lowercased(), !action.isEmpty else {
@@ -100,7 +102,9 @@ public enum XMLReports {
             }
             guard ["failed", "delayed", "delivered", "relayed", "expanded"].contains(action) else {
                 throw XMLReportError(
-                    description: "recipient \(line) (\(address)) has the action '\(action)'; expected failed, delayed, delivered, relayed or expanded")
+                    description:
+                        "recipient \(line) (\(address)) has the action '\(action)'; expected failed, delayed, delivered, relayed or expanded"
+                )
             }
             let diagnostic = DeliveryStatusFields.untyped(entry["diagnostic-code"])
             let type: EventType = action == "failed" ? .bounced : action == "delayed" ? .deferred : .delivered
@@ -150,7 +154,8 @@ public enum XMLReports {
             case XML_ENTITY_REF_NODE:
                 budget.references += 1
                 guard budget.references <= maxEntityReferences else {
-                    throw XMLReportError(description: "the report expands more than \(maxEntityReferences) entity references")
+                    throw XMLReportError(
+                        description: "the report expands more than \(maxEntityReferences) entity references")
                 }
                 let entityName = current.pointee.name.map { String(cString: $0) } ?? "?"
                 // For a reference, `children` points at the entity declaration.
@@ -179,7 +184,8 @@ public enum XMLReports {
     }
 
     /// An internal entity's replacement text: its content, with nested references expanded.
-    static func expand(_ entity: UnsafeMutablePointer<xmlEntity>, budget: inout Budget, depth: Int) throws(XMLReportError)
+    static func expand(_ entity: UnsafeMutablePointer<xmlEntity>, budget: inout Budget, depth: Int)
+        throws(XMLReportError)
         -> String
     {
         guard depth < 20 else { throw XMLReportError(description: "entities are nested too deeply") }
@@ -202,12 +208,16 @@ public enum XMLReports {
             }
             budget.references += 1
             guard budget.references <= maxEntityReferences else {
-                throw XMLReportError(description: "the report expands more than \(maxEntityReferences) entity references")
+                throw XMLReportError(
+                    description: "the report expands more than \(maxEntityReferences) entity references")
             }
-            guard let nested = xmlGetDocEntity(entity.pointee.doc, reference) ?? xmlGetPredefinedEntity(reference) else {
+            guard let nested = xmlGetDocEntity(entity.pointee.doc, reference) ?? xmlGetPredefinedEntity(reference)
+            else {
                 throw XMLReportError(description: "the entity '\(reference)' is not declared")
             }
-            guard nested.pointee.etype == XML_INTERNAL_GENERAL_ENTITY || nested.pointee.etype == XML_INTERNAL_PREDEFINED_ENTITY
+            guard
+                nested.pointee.etype == XML_INTERNAL_GENERAL_ENTITY
+                    || nested.pointee.etype == XML_INTERNAL_PREDEFINED_ENTITY
             else {
                 throw XMLReportError(description: "the external entity '\(reference)' is not fetched")
             }
@@ -220,7 +230,8 @@ public enum XMLReports {
         result += rest
         budget.characters += result.utf8.count
         guard budget.characters <= maxExpandedCharacters else {
-            throw XMLReportError(description: "entity expansion exceeds the limit of \(maxExpandedCharacters) characters")
+            throw XMLReportError(
+                description: "entity expansion exceeds the limit of \(maxExpandedCharacters) characters")
         }
         return result
     }

@@ -27,8 +27,9 @@ public enum AddressScan {
                 end -= 1
             }
             // Leading dots and quote characters are punctuation too.
-            while start < at, bytes[start] == UInt8(ascii: ".") || bytes[start] == UInt8(ascii: "'")
-                || bytes[start] == UInt8(ascii: "=")
+            while start < at,
+                bytes[start] == UInt8(ascii: ".") || bytes[start] == UInt8(ascii: "'")
+                    || bytes[start] == UInt8(ascii: "=")
             {
                 start += 1
             }

@@ -110,7 +110,8 @@ public enum InboundSources {
             guard let text = string(envelope["Message"]), let notification = object(try parseJSON(Array(text.utf8)))
             else { throw .unparseable("the SNS Message is not SES JSON") }
             guard string(notification["notificationType"]) == "Received" else {
-                throw .unparseable("the SES notification is not a Received notification; send tracking events to /webhooks/ses")
+                throw .unparseable(
+                    "the SES notification is not a Received notification; send tracking events to /webhooks/ses")
             }
             guard let content = string(notification["content"]) else {
                 throw .unparseable("the Received notification carries no content: use the receipt rule's SNS action")
@@ -120,7 +121,8 @@ public enum InboundSources {
                 encoding?.uppercased() == "BASE64" ? TransferEncoding.base64(Array(content.utf8)) : Array(content.utf8)
             return classify(try message(bytes), source: "inbound-ses", request: request)
         default:
-            throw .unparseable("there is no inbound source named '\(source)'; use one of \(names.joined(separator: ", "))")
+            throw .unparseable(
+                "there is no inbound source named '\(source)'; use one of \(names.joined(separator: ", "))")
         }
     }
 
@@ -140,10 +142,13 @@ public enum InboundSources {
                 throw .unparseable(error.description)
             }
         }
-        try checkType(request, accepted: ["message/rfc822", "multipart/report", "text/plain", "application/octet-stream"])
+        try checkType(
+            request, accepted: ["message/rfc822", "multipart/report", "text/plain", "application/octet-stream"])
         let decoded = classify(try message(request.body), source: "dsn", request: request)
         guard decoded.kinds.first == .deliveryReport else {
-            throw .unparseable("the message is not a delivery status report (it reads as \(decoded.kinds.first?.rawValue ?? "nothing")); send other mail to /inbound/raw")
+            throw .unparseable(
+                "the message is not a delivery status report (it reads as \(decoded.kinds.first?.rawValue ?? "nothing")); send other mail to /inbound/raw"
+            )
         }
         return decoded
     }
@@ -203,7 +208,8 @@ public enum InboundSources {
             throw .unparseable("the multipart/form-data Content-Type has no boundary")
         }
         let envelope = Array("Content-Type: \(header)\r\n\r\n".utf8) + request.body
-        let root = MIMEReader.parse(envelope, limits: MIMELimits(maxDepth: 2, maxPartsPerMultipart: 1000, maxHeaders: 50))
+        let root = MIMEReader.parse(
+            envelope, limits: MIMELimits(maxDepth: 2, maxPartsPerMultipart: 1000, maxHeaders: 50))
         guard !root.parts.isEmpty else { throw .unparseable("the multipart/form-data body has no parts") }
         var fields: [String: [UInt8]] = [:]
         for part in root.parts {

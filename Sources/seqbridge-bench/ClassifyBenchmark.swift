@@ -14,7 +14,8 @@ enum ClassifyBenchmark {
         var result: [[UInt8]] = []
         for folder in folders {
             let path = root + "/" + folder
-            for name in try FileManager.default.contentsOfDirectory(atPath: path).sorted() where name.hasSuffix(".eml") {
+            for name in try FileManager.default.contentsOfDirectory(atPath: path).sorted() where name.hasSuffix(".eml")
+            {
                 result.append(Array(try Data(contentsOf: URL(fileURLWithPath: path + "/" + name))))
             }
         }
@@ -43,7 +44,8 @@ enum ClassifyBenchmark {
         let root = "Tests/Fixtures/email"
         let count = try messages(in: root).count
         print("classify: \(count) typical messages (bounces from 20 MTA families, complaints, auto-replies, replies)")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqbridge-bench-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "seqbridge-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let output = folder.appendingPathComponent("classify.out").path
@@ -76,8 +78,10 @@ enum ClassifyBenchmark {
         let python = try Measured.run(
             "/usr/bin/python3", [scriptFile, root, String(seconds)], environment: ProcessInfo.processInfo.environment,
             in: folder.path, stdout: baselineOut)
-        let baseline = Double((try String(contentsOfFile: baselineOut, encoding: .utf8)).trimmingCharacters(
-            in: .whitespacesAndNewlines)) ?? 0
+        let baseline =
+            Double(
+                (try String(contentsOfFile: baselineOut, encoding: .utf8)).trimmingCharacters(
+                    in: .whitespacesAndNewlines)) ?? 0
         guard python.status == 0, baseline > 0 else { throw BenchError("the Python baseline failed") }
         print(
             String(

@@ -195,7 +195,7 @@ struct ImportTests {
             _ = try await harness.importFile("/nonexistent.csv")
         }
         let utf16 = harness.folder.appendingPathComponent("u.csv").path
-        FileManager.default.createFile(atPath: utf16, contents: Data([0xFF, 0xFE, 0x65, 0x00]))
+        _ = FileManager.default.createFile(atPath: utf16, contents: Data([0xFF, 0xFE, 0x65, 0x00]))
         do {
             _ = try await harness.importFile(utf16)
             Issue.record("imported UTF-16")
@@ -222,9 +222,9 @@ struct NightlyTests {
         let folder = harness.folder.appendingPathComponent("reports").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for day in ["2026-10-20", "2026-10-30", "2026-10-31", "2026-11-01"] {
-            FileManager.default.createFile(atPath: "\(folder)/seqbridge-report-\(day).csv", contents: Data())
+            _ = FileManager.default.createFile(atPath: "\(folder)/seqbridge-report-\(day).csv", contents: Data())
         }
-        FileManager.default.createFile(atPath: "\(folder)/notes.txt", contents: Data())
+        _ = FileManager.default.createFile(atPath: "\(folder)/notes.txt", contents: Data())
         let result = try await harness.engine.nightlyExport(
             directory: folder, keepDays: 3, now: at("2026-11-03T00:05:00Z"))
         #expect(result.path.hasSuffix("seqbridge-report-2026-11-02.csv"))

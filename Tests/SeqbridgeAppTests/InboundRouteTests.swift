@@ -77,7 +77,8 @@ struct InboundRouteTests {
         secrets.toleranceSeconds = 7 * 86_400
         let fixture = try #require(InboundFixture.all.first { $0.provider == "mailgun" })
         try await harness.app(secrets).test(.router) { client in
-            let result = try await postBytes(client, "/inbound/mailgun", fixture.body, contentType: fixture.content_type)
+            let result = try await postBytes(
+                client, "/inbound/mailgun", fixture.body, contentType: fixture.content_type)
             #expect(result.status == 401)
             #expect(result.body.contains("signature does not match"))
         }
@@ -94,7 +95,8 @@ struct InboundRouteTests {
             let good = [("Authorization", "Basic " + Data("inbound:s3cret".utf8).base64EncodedString())]
             result = try await postBytes(client, "/inbound/raw", message, contentType: "message/rfc822", headers: good)
             #expect(result.status == 200)
-            result = try await postBytes(client, "/inbound/raw", message, contentType: "application/json", headers: good)
+            result = try await postBytes(
+                client, "/inbound/raw", message, contentType: "application/json", headers: good)
             #expect(result.status == 415)
             result = try await postBytes(
                 client, "/inbound/raw", Array(repeating: 65, count: 5000), contentType: "message/rfc822", headers: good)

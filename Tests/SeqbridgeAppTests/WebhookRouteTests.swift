@@ -26,7 +26,7 @@ extension Harness {
     static func withSentFixture() async throws -> Harness {
         let harness = try Harness()
         try await harness.seed(twoSteps)
-        try await harness.engine.store.enrollBatch(
+        _ = try await harness.engine.store.enrollBatch(
             [(InfluencerFields(email: "ana.lima@example.com", name: "Ana Lima", handle: "@ana"), "sbt_fixture0001")],
             sequence: "launch", force: false, now: at("2026-11-02T09:00:00Z"))
         _ = try await harness.engine.tick(now: at("2026-11-02T10:00:00Z"))

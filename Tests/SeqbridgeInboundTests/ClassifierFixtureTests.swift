@@ -78,7 +78,9 @@ let receivedAt = Timestamp(millisecondsSinceEpoch: 1_793_613_600_000)
         for fixture in EmailFixture.all where fixture.class == "auto_reply" || fixture.class == "delay" {
             let result = MailClassifier.classify(fixture.bytes, source: "test", receivedAt: receivedAt)
             for event in result.events {
-                #expect(![.replied, .bounced, .complained, .rejected, .unsubscribed].contains(event.type), "\(fixture.file)")
+                #expect(
+                    ![.replied, .bounced, .complained, .rejected, .unsubscribed].contains(event.type), "\(fixture.file)"
+                )
             }
         }
     }
@@ -103,7 +105,8 @@ let receivedAt = Timestamp(millisecondsSinceEpoch: 1_793_613_600_000)
         let fixture = EmailFixture.all.first { $0.class == "bounce" }!
         let first = MailClassifier.classify(fixture.bytes, source: "test", receivedAt: receivedAt)
         let again = MailClassifier.classify(
-            fixture.bytes, source: "test", receivedAt: Timestamp(millisecondsSinceEpoch: receivedAt.millisecondsSinceEpoch + 60_000))
+            fixture.bytes, source: "test",
+            receivedAt: Timestamp(millisecondsSinceEpoch: receivedAt.millisecondsSinceEpoch + 60_000))
         #expect(first.events.map(\.eventID) == again.events.map(\.eventID))
     }
 }

@@ -45,7 +45,8 @@ import Testing
     @Test func transferEncodingsAreLenient() {
         #expect(TransferEncoding.base64(Array("aGVs\nbG8=".utf8)) == Array("hello".utf8))
         #expect(TransferEncoding.base64(Array("aGV!!sbG8".utf8)) == Array("hello".utf8))
-        #expect(TransferEncoding.quotedPrintable(Array("caf=C3=A9 =\nlong=ZZ end=".utf8)) == Array("café long=ZZ end".utf8))
+        #expect(
+            TransferEncoding.quotedPrintable(Array("caf=C3=A9 =\nlong=ZZ end=".utf8)) == Array("café long=ZZ end".utf8))
     }
 
     @Test func bodiesInTheirCharsets() {
