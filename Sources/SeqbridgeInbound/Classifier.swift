@@ -6,6 +6,8 @@ import SeqbridgeStore
 public enum InboundKind: String, Sendable {
     case deliveryReport = "delivery_report"
     case complaint
+    /// A request to stop, sent to a `List-Unsubscribe` mail address (RFC 2369).
+    case unsubscribe
     case autoReply = "auto_reply"
     case reply
     case other
@@ -34,6 +36,9 @@ public enum MailClassifier {
         }
         if let events = DeliveryReports.fromText(context), !events.isEmpty {
             return InboundClassification(kind: .deliveryReport, events: events)
+        }
+        if Unsubscribes.isRequest(mail) {
+            return InboundClassification(kind: .unsubscribe, events: [Unsubscribes.event(context)])
         }
         if AutoReplies.isAutoReply(mail) {
             return InboundClassification(kind: .autoReply, events: [context.personal(.autoReplied)])

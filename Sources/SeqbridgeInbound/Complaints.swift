@@ -73,6 +73,29 @@ enum Complaints {
     }
 }
 
+/// Mail sent to a `List-Unsubscribe` address: by the mail app's unsubscribe
+/// button (Apple Mail marks it) or by hand with the subject "unsubscribe".
+enum Unsubscribes {
+    static func isRequest(_ mail: InboundMail) -> Bool {
+        if mail.root.header("x-apple-unsubscribe")?.lowercased().trimmingSpaces == "true" { return true }
+        let subject = mail.subject.lowercased().trimmingSpaces
+        return subject == "unsubscribe" || subject == "unsubscribe me" || subject == "remove"
+    }
+
+    /// Matched by the token when the unsubscribe address carries it (`...+sbt_...@`), else by the sender.
+    static func event(_ context: Context) -> ProviderEvent {
+        var event = context.personal(.unsubscribed)
+        let to = Array((context.mail.root.header("to") ?? "").utf8)
+        if let start = Bytes.find(Array("sbt_".utf8), in: to) {
+            var end = start + 4
+            while end < to.count, to[end] &- 48 < 10 || to[end] &- 97 < 26 || to[end] == 95 { end += 1 }
+            event.token = String(decoding: to[start..<end], as: UTF8.self)
+        }
+        event.detail = "unsubscribe request by email"
+        return event
+    }
+}
+
 /// Out-of-office and other automatic answers (RFC 3834 and the common
 /// non-standard markers): recorded, never a reply and never a bounce.
 public enum AutoReplies {

@@ -87,13 +87,17 @@ enum DeliveryReports {
     /// RFC 3464 reports (and the RFC 6533 internationalized form).
     static func standard(_ context: Context) -> [ProviderEvent]? {
         let mail = context.mail
-        guard
-            let part = mail.leaves.first(where: {
-                let type = $0.contentType.mimeType
-                return type == "message/delivery-status" || type == "message/global-delivery-status"
-            })
-        else { return nil }
-        let fields = DeliveryStatusFields(part.text)
+        let fields: DeliveryStatusFields
+        if let part = mail.leaves.first(where: {
+            let type = $0.contentType.mimeType
+            return type == "message/delivery-status" || type == "message/global-delivery-status"
+        }) {
+            fields = DeliveryStatusFields(part.text)
+        } else if let text = unlabelledStatusFields(mail) {
+            fields = DeliveryStatusFields(text)
+        } else {
+            return nil
+        }
         var outcomes: [RecipientOutcome] = []
         for recipient in fields.recipients {
             let status = recipient["status"].flatMap { Diagnosis.enhancedCode(in: Array($0.utf8)) }
@@ -119,6 +123,29 @@ enum DeliveryReports {
             outcomes, context: context,
             extraIDs: fields.message["original-message-id"].map(AddressScan.messageIDs) ?? [],
             explanation: explanation)
+    }
+
+    /// A report whose parts lost their boundaries or labels: its status fields
+    /// are in the text, after a `Reporting-MTA:` or `Final-Recipient:` line.
+    static func unlabelledStatusFields(_ mail: InboundMail) -> String? {
+        guard
+            mail.root.contentType.mimeType == "multipart/report" || mail.root.hasHeader("x-failed-recipients")
+                || DeliveryReports.contains(mail.lowerFrom, any: daemonSenders)
+        else { return nil }
+        let candidates =
+            mail.leaves.filter { $0.contentType.type == "text" || $0.contentType.type == "multipart" }
+            + mail.originals
+        for part in candidates {
+            let body = part.decodedBody
+            let lowered = Bytes.lowercased(body)
+            guard let hit = Bytes.find(Array("\nfinal-recipient:".utf8), in: lowered),
+                Bytes.find(Array("\naction:".utf8), in: lowered, from: hit) != nil
+                    || Bytes.find(Array("\nstatus:".utf8), in: lowered, from: hit) != nil
+            else { continue }
+            let start = Bytes.find(Array("\nreporting-mta:".utf8), in: lowered).map { min($0, hit) } ?? hit
+            return Charset.decode(body[(start + 1)...], charset: part.contentType.parameters["charset"])
+        }
+        return nil
     }
 
     /// The events for a list of recipient outcomes, with the message references found in the report.

@@ -57,6 +57,10 @@ final class InboundMail {
         if let html = leaves.first(where: { $0.contentType.mimeType == "text/html" }) {
             return Self.strippingTags(html.text)
         }
+        // A multipart whose boundaries are lost: its whole body is the text.
+        if let broken = leaves.first(where: { $0.contentType.type == "multipart" || $0.contentType.type == "text" }) {
+            return broken.text
+        }
         return ""
     }
 

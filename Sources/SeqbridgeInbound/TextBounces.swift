@@ -116,7 +116,7 @@ extension DeliveryReports {
         }
         if candidates.isEmpty {
             candidates = AddressScan.addresses(in: failureText).filter { address in
-                guard !excluded.contains(address) else { return false }
+                guard !excluded.contains(address), !isSenderLine(address, in: failureText) else { return false }
                 let local = address.split(separator: "@").first.map(String.init) ?? ""
                 return !ignoredLocalParts.contains(local)
             }
@@ -140,6 +140,20 @@ extension DeliveryReports {
         }
         return events(
             outcomes, context: context, extraIDs: [], explanation: String(decoding: failureText, as: UTF8.self))
+    }
+
+    static let senderLinePrefixes: [[UInt8]] = [
+        "from:", "mail from", "sender:", "reply-to:", "return-path:", "envelope-from", "x-sender", "sent by",
+    ].map { Array($0.utf8) }
+
+    /// Whether the address first appears on a line naming the sender (`From: ...`, `MAIL FROM:<...>`).
+    static func isSenderLine(_ address: String, in text: [UInt8]) -> Bool {
+        guard let hit = Bytes.find(Array(address.utf8), in: text) else { return false }
+        var start = hit
+        while start > 0, text[start - 1] != 10 { start -= 1 }
+        while start < hit, text[start] == 32 || text[start] == 9 || text[start] == 62 { start += 1 }
+        let line = text[start..<hit]
+        return senderLinePrefixes.contains { line.starts(with: $0) }
     }
 
     /// The explanation up to where the returned message begins.

@@ -91,6 +91,15 @@ public enum MIMEReader {
                 index = next
                 continue
             }
+            // A parameter continued on a line that lost its indentation (`...;` then `boundary=...`).
+            if name != nil, let last = value.last(where: { !Bytes.isSpace($0) }), last == UInt8(ascii: ";"),
+                line.contains(UInt8(ascii: "="))
+            {
+                value.append(32)
+                value.append(contentsOf: line)
+                index = next
+                continue
+            }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
                 !line[line.startIndex..<colon].contains(where: { $0 <= 32 || $0 >= 127 })
                     || isSloppyName(line[line.startIndex..<colon])

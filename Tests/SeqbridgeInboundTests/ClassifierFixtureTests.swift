@@ -37,7 +37,8 @@ let receivedAt = Timestamp(millisecondsSinceEpoch: 1_793_613_600_000)
 
 @Suite struct ClassifierFixtureTests {
     static let kinds: [String: InboundKind] = [
-        "bounce": .deliveryReport, "delay": .deliveryReport, "complaint": .complaint, "auto_reply": .autoReply,
+        "bounce": .deliveryReport, "delay": .deliveryReport, "complaint": .complaint, "unsubscribe": .unsubscribe,
+        "auto_reply": .autoReply,
         "reply": .reply, "other": .other,
     ]
 
