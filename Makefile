@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATABASE ?= ./seqbridge.sqlite
 PORT ?= 8080
-APT_PACKAGES = libsqlite3-dev libxml2-dev sqlite3
+APT_PACKAGES = libsqlite3-dev libxml2-dev sqlite3 openssl
 
 .PHONY: fuzz all deps build run test bench fmt lint clean
 
@@ -26,8 +26,16 @@ build: deps
 run: build
 	$(SWIFT) run seqbridge serve --database $(DATABASE) --port $(PORT)
 
-# Unit, store, HTTP and end-to-end tests (the end-to-end ones drive the built binary).
-test: deps
+# The test peers from PyPI: an SMTP server (aiosmtpd), in a virtual environment of its own.
+TEST_VENV = .venv-test
+$(TEST_VENV)/.ready:
+	python3 -m venv $(TEST_VENV) || { rm -rf $(TEST_VENV); python3 -m pip install -q --user virtualenv && python3 -m virtualenv -q $(TEST_VENV); }
+	$(TEST_VENV)/bin/pip install -q aiosmtpd==1.4.6
+	touch $@
+
+# Unit, store, HTTP and end-to-end tests (the end-to-end ones drive the built binary
+# and a real SMTP server on loopback).
+test: deps $(TEST_VENV)/.ready
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The status rules as plain functions: no I/O, no clock, no dependencies.
@@ -59,12 +61,22 @@ let package = Package(
         ),
         // Composing RFC 5322 messages and handing them to a transport.
         .target(name: "SeqbridgeMail", dependencies: ["SeqbridgeCore"]),
+        // Sending through an SMTP server on SwiftNIO (STARTTLS, AUTH, pipelining).
+        .target(
+            name: "SeqbridgeSMTP",
+            dependencies: [
+                "SeqbridgeCore", "SeqbridgeMail", "SeqbridgeMIME", "SeqbridgeInbound",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // The use cases behind each command, wired from injected seams.
         .target(
             name: "SeqbridgeApp",
             dependencies: [
                 "SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite", "SeqbridgeMail", "SeqbridgeCSV",
-                "SeqbridgeWebhooks",
+                "SeqbridgeWebhooks", "SeqbridgeSMTP",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),

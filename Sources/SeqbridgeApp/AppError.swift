@@ -11,6 +11,8 @@ public enum AppError: Error, Equatable, Sendable, CustomStringConvertible {
     case postgresNotAvailable
     case cannotWrite(String, why: String)
     case unusableImport(file: String, why: String)
+    case badTransport(String)
+    case mailboxCheckFailed(String, String)
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum AppError: Error, Equatable, Sendable, CustomStringConvertible {
             "PostgreSQL databases are not supported by this build yet; use a SQLite file path for --database."
         case .cannotWrite(let file, let why): "Cannot write \(file): \(why)."
         case .unusableImport(let file, let why): "Cannot import \(file): \(why)."
+        case .badTransport(let why): why.hasSuffix(".") ? why : why + "."
+        case .mailboxCheckFailed(let name, let why): "Mailbox '\(name)' cannot send: \(why)."
         }
     }
 }

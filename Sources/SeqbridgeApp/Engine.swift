@@ -41,11 +41,15 @@ public struct Engine: Sendable {
         return (definition, try await store.applySequence(definition, now: now))
     }
 
-    public func addMailbox(name: String, from: String, transport: String, now: Timestamp) async throws {
+    public func addMailbox(
+        name: String, from: String, transport: String, failureGraceSeconds: Int64 = 3600, now: Timestamp
+    ) async throws {
         guard let parsed = Self.parseFrom(from) else { throw AppError.badFrom(from) }
-        try TransportURL.validate(transport)
+        try Transports.validate(transport)
         try await store.addMailbox(
-            MailboxDefinition(name: name, fromName: parsed.name, fromAddress: parsed.address, transport: transport),
+            MailboxDefinition(
+                name: name, fromName: parsed.name, fromAddress: parsed.address, transport: transport,
+                failureGraceSeconds: failureGraceSeconds),
             now: now)
     }
 
@@ -141,6 +145,8 @@ public struct Engine: Sendable {
         public var renderFailures: [String] = []
         /// Steps another run claimed first, or that stopped being due meanwhile.
         public var skipped = 0
+        /// Mailboxes disconnected because their server refused the credentials or kept failing.
+        public var disconnected: [String] = []
     }
 
     /// Sends every step due at `now` once. Each batch is claimed durably
@@ -150,6 +156,7 @@ public struct Engine: Sendable {
         var report = TickReport()
         var cursor: DueCursor?
         var transportsByMailbox: [Int64: any MailTransport] = [:]
+        var health = MailboxHealth()
         let templates = StepRenderer.Cache()
         while true {
             let due = try await store.dueSteps(now: now, after: cursor, limit: batchSize)
@@ -196,11 +203,23 @@ public struct Engine: Sendable {
                 guard let (message, mailbox) = messages[request.messageID],
                     let transport = transportsByMailbox[mailbox.id]
                 else { continue }
-                switch await transport.send(message) {
+                let name = mailbox.definition.name
+                // A mailbox whose server failed in this tick is not tried again in it.
+                if let down = health.down[name] {
+                    reports.append(
+                        SendReport(
+                            messageID: request.messageID,
+                            result: .deferred(detail: down, retryAt: health.retryAt(name, now: now))))
+                    report.deferred += 1
+                    continue
+                }
+                let outcome = await transport.send(message)
+                switch outcome {
                 case .accepted(let providerMessageID):
                     reports.append(
                         SendReport(messageID: request.messageID, result: .sent(providerMessageID: providerMessageID)))
                     report.sent += 1
+                    if mailbox.failingSince != nil { health.recovered.insert(name) }
                 case .temporaryFailure(let detail):
                     logger.warning(
                         "send deferred", metadata: ["message_id": "\(request.messageID)", "detail": "\(detail)"])
@@ -214,13 +233,63 @@ public struct Engine: Sendable {
                         SendReport(
                             messageID: request.messageID, result: .bounced(detail: detail, bounceClass: bounceClass)))
                     report.bounced += 1
+                case .mailboxUnavailable(let detail), .mailboxRejected(let detail):
+                    logger.warning(
+                        "mailbox cannot send", metadata: ["mailbox": "\(name)", "detail": "\(detail)"])
+                    let since = try await store.noteMailboxFailure(named: name, detail: detail, now: now)
+                    health.failingSince[name] = since
+                    health.down[name] = detail
+                    if case .mailboxRejected = outcome {
+                        health.disconnect[name] = "mailbox \(name) disconnected: \(detail)"
+                    } else if now.millisecondsSinceEpoch - since.millisecondsSinceEpoch
+                        >= mailbox.definition.failureGraceSeconds * 1000
+                    {
+                        health.disconnect[name] =
+                            "mailbox \(name) disconnected: failing since \(since.iso8601): \(detail)"
+                    }
+                    reports.append(
+                        SendReport(
+                            messageID: request.messageID,
+                            result: .deferred(detail: detail, retryAt: health.retryAt(name, now: now))))
+                    report.deferred += 1
                 }
             }
             // Recorded after the batch, not beside it: measured, overlapping the
             // database's writes with the transport's file writes was slower.
             try await recordSends(reports, now: now)
+            // Steps released above first, then the mailbox: its running enrollments go to Error.
+            for (name, detail) in health.disconnect.sorted(by: { $0.key < $1.key }) {
+                let moved = try await store.disconnectMailbox(named: name, detail: detail, now: now)
+                logger.error("mailbox disconnected", metadata: ["mailbox": "\(name)", "enrollments": "\(moved)"])
+                report.disconnected.append(name)
+                health.disconnect[name] = nil
+                health.disconnected.insert(name)
+            }
+        }
+        for transport in transportsByMailbox.values { await transport.close() }
+        for name in health.recovered where health.down[name] == nil {
+            try await store.clearMailboxFailure(named: name)
         }
         return report
+    }
+
+    /// What one tick learned about its mailboxes' servers.
+    struct MailboxHealth {
+        /// Mailboxes whose server failed in this tick, with why.
+        var down: [String: String] = [:]
+        var failingSince: [String: Timestamp] = [:]
+        /// Mailboxes to disconnect once the batch is recorded, with the detail.
+        var disconnect: [String: String] = [:]
+        var disconnected: Set<String> = []
+        /// Mailboxes that had been failing and sent again.
+        var recovered: Set<String> = []
+
+        /// Backoff: the longer a server has been failing, the longer the wait (5 minutes to an hour).
+        func retryAt(_ name: String, now: Timestamp) -> Timestamp {
+            let failing = failingSince[name].map { now.millisecondsSinceEpoch - $0.millisecondsSinceEpoch } ?? 0
+            let wait = min(max(failing / 1000, 300), 3600)
+            return now.adding(seconds: wait)
+        }
     }
 
     /// Records what the transport said, trying again a few times: these

@@ -8,11 +8,22 @@ public enum TransportOutcome: Sendable, Hashable {
     case temporaryFailure(String)
     /// The receiving side refused this recipient for good.
     case recipientRejected(String, BounceClass)
+    /// The mailbox's server cannot be reached or used right now (connection, TLS,
+    /// a closing server): not sent; the mailbox is disconnected if it lasts.
+    case mailboxUnavailable(String)
+    /// The mailbox's credentials were refused: not sent; the mailbox is disconnected.
+    case mailboxRejected(String)
 }
 
 /// Hands composed messages to a mail system.
 public protocol MailTransport: Sendable {
     func send(_ message: OutgoingMessage) async -> TransportOutcome
+    /// Ends any open connection once a tick is done with the transport.
+    func close() async
+}
+
+extension MailTransport {
+    public func close() async {}
 }
 
 public enum TransportURLError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -22,7 +33,7 @@ public enum TransportURLError: Error, Equatable, Sendable, CustomStringConvertib
     public var description: String {
         switch self {
         case .unsupported(let url):
-            "The transport '\(url)' is not supported; use file://DIRECTORY (SMTP comes in a later release)."
+            "The transport '\(url)' is not supported; use file://DIRECTORY or smtp://USER@HOST:PORT?tls=starttls."
         case .missingPath(let url): "The transport '\(url)' names no directory; write it as file://DIRECTORY."
         }
     }
@@ -93,7 +104,7 @@ public struct FileTransport: MailTransport {
             return true
         }
         let failure = written ? nil : errorText()
-        close(descriptor)
+        Glibc.close(descriptor)
         if let failure {
             unlink(temporary)
             return .temporaryFailure("could not write \(temporary): \(failure)")

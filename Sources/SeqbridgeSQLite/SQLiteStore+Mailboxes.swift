@@ -10,12 +10,12 @@ extension SQLiteStore {
             if exists == true { throw StoreError.mailboxExists(mailbox.name) }
             try db.execute(
                 sql: """
-                    INSERT INTO mailbox (name, from_name, from_address, transport, created_at)
-                    VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO mailbox (name, from_name, from_address, transport, failure_grace_seconds, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     mailbox.name, mailbox.fromName, mailbox.fromAddress.value, mailbox.transport,
-                    now.millisecondsSinceEpoch,
+                    mailbox.failureGraceSeconds, now.millisecondsSinceEpoch,
                 ])
         }
     }
@@ -32,10 +32,13 @@ extension SQLiteStore {
             definition: MailboxDefinition(
                 name: row[prefix + "name"], fromName: row[prefix + "from_name"],
                 fromAddress: try EmailAddress(row[prefix + "from_address"] as String),
-                transport: row[prefix + "transport"]),
+                transport: row[prefix + "transport"],
+                failureGraceSeconds: row[prefix + "failure_grace_seconds"] ?? 3600),
             state: MailboxState(rawValue: row[prefix + "state"]) ?? .disconnected,
             stateDetail: row[prefix + "state_detail"],
-            stateChangedAt: row.timestamp(prefix + "state_changed_at"))
+            stateChangedAt: row.timestamp(prefix + "state_changed_at"),
+            failingSince: row.timestamp(prefix + "failing_since"),
+            failingDetail: row[prefix + "failing_detail"])
     }
 
     static func mailboxID(named name: String, in db: Database) throws -> Int64 {
@@ -73,8 +76,33 @@ extension SQLiteStore {
             let mailboxID = try Self.mailboxID(named: name, in: db)
             try db.execute(
                 sql: """
-                    UPDATE mailbox SET state = 'connected', state_detail = NULL, state_changed_at = ? WHERE id = ?
+                    UPDATE mailbox SET state = 'connected', state_detail = NULL, state_changed_at = ?,
+                      failing_since = NULL, failing_detail = NULL
+                    WHERE id = ?
                     """, arguments: [now.millisecondsSinceEpoch, mailboxID])
+        }
+    }
+
+    public func noteMailboxFailure(named name: String, detail: String, now: Timestamp) async throws -> Timestamp {
+        try await writer.write { db in
+            let mailboxID = try Self.mailboxID(named: name, in: db)
+            try db.execute(
+                sql: """
+                    UPDATE mailbox SET failing_since = COALESCE(failing_since, ?), failing_detail = ? WHERE id = ?
+                    """, arguments: [now.millisecondsSinceEpoch, detail, mailboxID])
+            let since = try Int64.fetchOne(
+                db, sql: "SELECT failing_since FROM mailbox WHERE id = ?", arguments: [mailboxID])
+            return Timestamp(millisecondsSinceEpoch: since ?? now.millisecondsSinceEpoch)
+        }
+    }
+
+    public func clearMailboxFailure(named name: String) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE mailbox SET failing_since = NULL, failing_detail = NULL
+                    WHERE name = ? AND failing_since IS NOT NULL
+                    """, arguments: [name])
         }
     }
 }

@@ -123,6 +123,15 @@ extension SQLiteStore {
                     );
                     """)
         }
+        // Mailbox health: since when its server has been failing, and for how long that is tolerated.
+        migrator.registerMigration("0002-mailbox-health") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE mailbox ADD COLUMN failing_since INTEGER;
+                    ALTER TABLE mailbox ADD COLUMN failing_detail TEXT;
+                    ALTER TABLE mailbox ADD COLUMN failure_grace_seconds INTEGER NOT NULL DEFAULT 3600;
+                    """)
+        }
         return migrator
     }
 }

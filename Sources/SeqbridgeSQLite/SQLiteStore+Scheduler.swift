@@ -13,7 +13,9 @@ extension SQLiteStore {
                           i.email, i.name, i.first_name, i.last_name, i.handle, i.platform, i.followers, i.attributes,
                           m.id AS m_id, m.name AS m_name, m.from_name AS m_from_name,
                           m.from_address AS m_from_address, m.transport AS m_transport, m.state AS m_state,
-                          m.state_detail AS m_state_detail, m.state_changed_at AS m_state_changed_at
+                          m.state_detail AS m_state_detail, m.state_changed_at AS m_state_changed_at,
+                          m.failing_since AS m_failing_since, m.failing_detail AS m_failing_detail,
+                          m.failure_grace_seconds AS m_failure_grace_seconds
                         FROM enrollment e
                         JOIN sequence s ON s.id = e.sequence_id
                         JOIN mailbox m ON m.id = s.mailbox_id

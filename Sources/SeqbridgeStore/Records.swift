@@ -13,12 +13,18 @@ public struct MailboxDefinition: Sendable, Hashable {
     public var fromAddress: EmailAddress
     /// Where messages go, e.g. `file://outbox`.
     public var transport: String
+    /// How long the mailbox's server may keep failing before the mailbox is disconnected.
+    public var failureGraceSeconds: Int64
 
-    public init(name: String, fromName: String?, fromAddress: EmailAddress, transport: String) {
+    public init(
+        name: String, fromName: String?, fromAddress: EmailAddress, transport: String,
+        failureGraceSeconds: Int64 = 3600
+    ) {
         self.name = name
         self.fromName = fromName
         self.fromAddress = fromAddress
         self.transport = transport
+        self.failureGraceSeconds = failureGraceSeconds
     }
 }
 
@@ -28,16 +34,21 @@ public struct MailboxRecord: Sendable, Hashable {
     public var state: MailboxState
     public var stateDetail: String?
     public var stateChangedAt: Timestamp?
+    /// Since when sending has been failing for reasons of the server (nil: it works).
+    public var failingSince: Timestamp?
+    public var failingDetail: String?
 
     public init(
         id: Int64, definition: MailboxDefinition, state: MailboxState, stateDetail: String?,
-        stateChangedAt: Timestamp?
+        stateChangedAt: Timestamp?, failingSince: Timestamp? = nil, failingDetail: String? = nil
     ) {
         self.id = id
         self.definition = definition
         self.state = state
         self.stateDetail = stateDetail
         self.stateChangedAt = stateChangedAt
+        self.failingSince = failingSince
+        self.failingDetail = failingDetail
     }
 }
 

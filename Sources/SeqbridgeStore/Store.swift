@@ -13,6 +13,11 @@ public protocol Store: Sendable {
     func disconnectMailbox(named name: String, detail: String, now: Timestamp) async throws -> Int
     /// Marks the mailbox connected again. Revives no enrollment.
     func reconnectMailbox(named name: String, now: Timestamp) async throws
+    /// Notes that sending from the mailbox failed for a reason of its server;
+    /// answers since when it has been failing.
+    func noteMailboxFailure(named name: String, detail: String, now: Timestamp) async throws -> Timestamp
+    /// The mailbox's server works again.
+    func clearMailboxFailure(named name: String) async throws
 
     // Sequences
     func applySequence(_ sequence: SequenceDefinition, now: Timestamp) async throws -> SequenceApplyResult

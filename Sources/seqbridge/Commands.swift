@@ -93,18 +93,48 @@ struct SequenceCommand: AsyncParsableCommand {
 struct MailboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailbox", abstract: "Sending integrations.",
-        subcommands: [Add.self, List.self, Disconnect.self, Reconnect.self])
+        subcommands: [Add.self, List.self, Test.self, Disconnect.self, Reconnect.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a mailbox.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The mailbox's name.") var name: String
         @Option(help: "The From header: \"Name <address>\".") var from: String
-        @Option(help: "Where mail goes: file://DIRECTORY.") var transport: String
+        @Option(
+            help: """
+                Where mail goes: file://DIRECTORY, or smtp://USER@HOST:PORT?tls=starttls|tls|none \
+                (also auth=plain|login|xoauth2, ca=PEMFILE, helo=NAME, timeout=SECONDS).
+                """) var transport: String
+        @Option(help: "The environment variable holding the SMTP password (or XOAUTH2 token), read when sending.")
+        var passwordEnv: String?
+        @Option(help: "A file holding the SMTP password (or XOAUTH2 token), read when sending.")
+        var passwordFile: String?
+        @Option(help: "How long the server may keep failing before the mailbox is disconnected, e.g. 30m, 1h, 1d.")
+        var failureGrace: String = "1h"
 
         func run() async throws {
-            try await global.engine().addMailbox(name: name, from: from, transport: transport, now: global.timestamp())
+            let grace: WaitDuration
+            do {
+                grace = try WaitDuration(parsing: failureGrace)
+            } catch {
+                throw ValidationError("--failure-grace '\(failureGrace)' is not a duration; write it as 30m, 1h or 1d.")
+            }
+            let url = try Transports.addingSecretSource(transport, environment: passwordEnv, file: passwordFile)
+            try await global.engine().addMailbox(
+                name: name, from: from, transport: url, failureGraceSeconds: grace.seconds, now: global.timestamp())
             print("Mailbox '\(name)' added.")
+        }
+    }
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Connect and authenticate with a mailbox's server, sending nothing.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The mailbox's name.") var name: String
+
+        func run() async throws {
+            let summary = try await global.engine().testMailbox(named: name)
+            print("Mailbox '\(name)': \(summary).")
         }
     }
 
@@ -133,14 +163,15 @@ struct MailboxCommand: AsyncParsableCommand {
 
     struct Reconnect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Mark a mailbox connected again (Error enrollments stay; re-enroll them).")
+            abstract:
+                "Check a mailbox's credentials, then mark it connected again (Error enrollments stay; re-enroll them).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The mailbox's name.") var name: String
 
         func run() async throws {
-            try await global.engine().store.reconnectMailbox(named: name, now: global.timestamp())
+            let summary = try await global.engine().reconnectMailbox(named: name, now: global.timestamp())
             print(
-                "Mailbox '\(name)' connected. Enrollments in Error stay there: `seqbridge reenroll --sequence NAME --status error` restarts them."
+                "Mailbox '\(name)' connected (\(summary)). Enrollments in Error stay there: `seqbridge reenroll --sequence NAME --status error` restarts them."
             )
         }
     }

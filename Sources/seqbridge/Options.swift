@@ -43,7 +43,7 @@ struct GlobalOptions: ParsableArguments {
         return Engine(
             store: store, ids: RandomIdentifiers(),
             transports: { mailbox in
-                let transport = try TransportURL.transport(for: mailbox.definition.transport, relativeTo: base)
+                let transport = try Transports.make(for: mailbox.definition.transport, relativeTo: base)
                 return killAfter.map { FaultInjection.KillAfterSends(transport, limit: $0) } ?? transport
             },
             logger: logger)
@@ -76,6 +76,8 @@ enum FaultInjection {
             }
             return outcome
         }
+
+        func close() async { await inner.close() }
     }
 }
 

@@ -246,6 +246,10 @@ struct BrokenEventStore: Store {
     func recordEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> RecordedEvents { throw Failure() }
     func retryUnmatched(now: Timestamp) async throws -> (applied: Int, unmatched: Int) { throw Failure() }
     func matchMessages(_ events: [ProviderEvent]) async throws -> [MessageMatch?] { throw Failure() }
+    func noteMailboxFailure(named name: String, detail: String, now: Timestamp) async throws -> Timestamp {
+        throw Failure()
+    }
+    func clearMailboxFailure(named name: String) async throws { throw Failure() }
     func addMailbox(_ mailbox: MailboxDefinition, now: Timestamp) async throws {
         try await inner.addMailbox(mailbox, now: now)
     }

@@ -20,6 +20,8 @@ struct CLI {
         .deletingLastPathComponent().appendingPathComponent("samples")
 
     let folder: URL
+    /// Variables added to every run's environment (e.g. an SMTP password).
+    var environment: [String: String] = [:]
 
     init() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqbridge-e2e-\(UUID().uuidString)")
@@ -35,6 +37,7 @@ struct CLI {
         process.currentDirectoryURL = folder
         var environment = ProcessInfo.processInfo.environment
         environment["SEQBRIDGE_DATABASE"] = database
+        for (key, value) in self.environment { environment[key] = value }
         process.environment = environment
         return process
     }

@@ -67,7 +67,7 @@ struct SQLiteStoreTests {
         let mode = try database.store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let applied = try database.store.writer.read { db in try SQLiteStore.migrator.appliedIdentifiers(db) }
-        #expect(applied == ["0001-initial"])
+        #expect(Set(applied) == ["0001-initial", "0002-mailbox-health"])
         // Opening again finds the schema current and changes nothing.
         _ = try SQLiteStore(path: database.path)
     }
@@ -77,7 +77,27 @@ struct SQLiteStoreTests {
         try database.store.writer.write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999-future')")
         }
-        #expect(throws: StoreError.newerSchema(found: 2, known: 1)) { try SQLiteStore(path: database.path) }
+        #expect(throws: StoreError.newerSchema(found: 3, known: 2)) { try SQLiteStore(path: database.path) }
+    }
+
+    /// A database made by the first release is upgraded in place and keeps its rows.
+    @Test func upgradesAFirstReleaseDatabase() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("old-\(UUID().uuidString).sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        try SQLiteStore.migrator.migrate(queue, upTo: "0001-initial")
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO mailbox (name, from_address, transport, created_at)
+                    VALUES ('old', 'old@example.com', 'file://outbox', 0)
+                    """)
+        }
+        try queue.close()
+        let store = try SQLiteStore(path: path)
+        let mailbox = try #require(try await store.mailboxes().first)
+        #expect(mailbox.definition.name == "old")
+        #expect(mailbox.definition.failureGraceSeconds == 3600)
+        #expect(mailbox.failingSince == nil)
     }
 
     @Test func enrolWaitsThenSendsInOrder() async throws {
