@@ -60,7 +60,11 @@ public struct DeliveryStatusFields: Sendable {
     public static func address(_ value: String?) -> String? {
         guard var value else { return nil }
         if let semicolon = value.firstIndex(of: ";") { value = String(value[value.index(after: semicolon)...]) }
-        return AddressScan.first(in: value)
+        if let found = AddressScan.first(in: value) { return found }
+        // A host without a dot (`user@mailhub0`) is still the address the report names.
+        let bare = value.trimmingSpaces.filter { $0 != "<" && $0 != ">" && $0 != "\"" }
+        guard bare.contains("@"), !bare.contains(" "), !bare.hasPrefix("@"), !bare.hasSuffix("@") else { return nil }
+        return bare.lowercased()
     }
 
     /// The text of a typed field without its type: `smtp; 550 ...` → `550 ...`.
@@ -109,9 +113,10 @@ enum DeliveryReports {
             }
             outcomes.append(
                 RecipientOutcome(
-                    // The address we sent to, when the report keeps it; else where it ended up.
-                    address: DeliveryStatusFields.address(recipient["original-recipient"])
-                        ?? DeliveryStatusFields.address(recipient["final-recipient"]),
+                    // The address that failed (RFC 3464's Final-Recipient); the message id still
+                    // finds our message when an alias or forward changed it.
+                    address: DeliveryStatusFields.address(recipient["final-recipient"])
+                        ?? DeliveryStatusFields.address(recipient["original-recipient"]),
                     action: action, status: status,
                     diagnostic: DeliveryStatusFields.untyped(recipient["diagnostic-code"]),
                     remoteMTA: recipient["remote-mta"], lastAttempt: recipient["last-attempt-date"]))
@@ -183,7 +188,8 @@ enum DeliveryReports {
                     return lowerExplanation!
                 }
                 if type == .bounced {
-                    bounceClass = reason!.bounceClass
+                    // A temporary status (4.x.x) on a failure means it gave up waiting: never the address.
+                    bounceClass = status?.hasPrefix("4") == true ? .soft : reason!.bounceClass
                     // A permanent code on an address problem is hard even when the words are vague.
                     if reason == .other, let status, status.hasPrefix("5.1.") { bounceClass = .hard }
                 }

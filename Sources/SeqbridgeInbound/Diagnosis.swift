@@ -74,27 +74,61 @@ public enum Diagnosis {
 
     /// The reason for a failure: the text's own words first (they are the most
     /// specific), then the enhanced status code, then the reply code.
-    /// `fallback` is read only when `text` names no reason (e.g. the report's
-    /// human-readable part behind a terse diagnostic).
-    public static func reason(status: String?, text lowered: [UInt8], fallback: (() -> [UInt8])? = nil)
-        -> BounceReason
-    {
+    /// `fallback` is read when `text` names no reason (e.g. the report's
+    /// human-readable part behind a terse diagnostic), and to learn at which
+    /// SMTP command the server refused. `atRecipient` says it is known: the
+    /// refusal came in answer to RCPT TO.
+    public static func reason(
+        status: String?, text lowered: [UInt8], atRecipient: Bool = false, fallback: (() -> [UInt8])? = nil
+    ) -> BounceReason {
         // Under a security or policy code, "mailbox unavailable" usually hides a block.
         let policyCode = status.map { $0.dropFirst(1).hasPrefix(".7.") } ?? false
         var textReason = reasonFromText(lowered, policyFirst: policyCode)
         if textReason == nil, let fallback { textReason = reasonFromText(fallback(), policyFirst: policyCode) }
-        if let fromText = textReason {
-            // A specific address code wins over a vaguer phrase in the same text.
-            if let status, let fromCode = reasonFromCode(status), fromCode.bounceClass != fromText.bounceClass,
-                fromCode == .userUnknown || fromCode == .domainUnknown,
-                fromText == .policy || fromText == .other
-            {
-                return fromCode
-            }
-            return fromText
+        guard let fromText = textReason else {
+            if let status, let fromCode = reasonFromCode(status) { return fromCode }
+            // RFC 7504: 521 and 556 say the host or domain accepts no mail at all.
+            if let reply = Diagnosis.replyCode(in: lowered), reply == "521" || reply == "556" { return .domainUnknown }
+            return .other
         }
-        if let status, let fromCode = reasonFromCode(status) { return fromCode }
-        return .other
+        // "User unknown" in words alone is an unknown address only when the server said it
+        // to RCPT TO (or the status code says so). After the message was sent, it is the
+        // receiving side's filter speaking, which may let the next message through.
+        if fromText == .userUnknown, !atRecipient, !(status.map(isAddressCode) ?? false),
+            !strongUserUnknown.contains(where: { Bytes.find($0, in: lowered) != nil })
+        {
+            let stage = Self.stage(in: lowered) ?? fallback.flatMap { Self.stage(in: $0()) }
+            if stage != .recipient { return .other }
+        }
+        return fromText
+    }
+
+    /// Wordings that only ever mean an unknown address, whatever the command.
+    static let strongUserUnknown: [[UInt8]] = [
+        "not listed in", "name is not recognized", "unknown user:", "requested action not taken: mailbox unavailable",
+        "recipient address rejected: access denied",
+    ].map { Array($0.utf8) }
+
+    /// x.1.0, x.1.1, x.1.3, x.1.6, x.1.10: the address itself.
+    static func isAddressCode(_ status: String) -> Bool {
+        let pieces = status.split(separator: ".")
+        return pieces.count == 3 && pieces[1] == "1" && ["0", "1", "3", "6", "10"].contains(pieces[2])
+    }
+
+    enum Stage { case recipient, data }
+
+    static let recipientStageMarkers: [[UInt8]] = [
+        "rcpt to", "rcpt command", "in reply to rcpt", "after rcpt", "recipient address rejected", "rcpt>",
+    ].map { Array($0.utf8) }
+    static let dataStageMarkers: [[UInt8]] = [
+        "end of data", "after data", "in reply to data", "data command", "after end of data", "during data",
+    ].map { Array($0.utf8) }
+
+    /// Which SMTP command the server was answering, when the text says.
+    static func stage(in lowered: [UInt8]) -> Stage? {
+        if dataStageMarkers.contains(where: { Bytes.find($0, in: lowered) != nil }) { return .data }
+        if recipientStageMarkers.contains(where: { Bytes.find($0, in: lowered) != nil }) { return .recipient }
+        return nil
     }
 
     static func reasonFromCode(_ status: String) -> BounceReason? {
@@ -152,7 +186,7 @@ public enum Diagnosis {
                 "account expired", "mailbox is not active", "user not active", "temporarily disabled",
                 "this account has been disabled or discontinued", "disabled recipient", "recipient disabled",
                 "recipient is inactive", "blocked account",
-                "account has been blocked",
+                "account has been blocked", "refused due to recipient preferences",
             ]
         ),
         (
@@ -161,7 +195,8 @@ public enum Diagnosis {
                 "host or domain name not found", "domain not found", "unknown domain", "no such domain",
                 "domain does not exist", "domain doesn't exist", "name service error", "host not found",
                 "unrouteable address", "unroutable address", "no mx", "null mx", "nullmx", "does not accept mail",
-                "domain name not found", "unknown host", "mx lookup", "non-existent host", "nonexistent domain",
+                "domain name not found", "unknown host", "mx lookup", "dns lookup failure", "lookup failure",
+                "non-existent host", "nonexistent domain",
                 "domain is not", "no route to host", "dns error", "not a valid domain", "invalid domain",
                 "domain isn't in my list", "illegal host/domain", "host unknown", "unknown mail domain",
                 "no such host", "could not find the domain", "domain name is not", "domain lookup failed",
@@ -183,7 +218,8 @@ public enum Diagnosis {
                 "doesn't have a", "no longer accepts mail", "not our customer",
                 "unknown e-mail address", "unknown email address", "no mail box", "not listed in", "unknown alias",
                 "invalid user", "user invalid", "address invalid", "no one at this address", "mailbox invalid",
-                "account does not exist", "no existe", "utilisateur inconnu",
+                "account does not exist", "recipient address rejected: access denied", "no existe",
+                "utilisateur inconnu",
                 "nessun utente", "badrcptto", "not in my validrcptto", "user missing home directory",
                 "address does not exist", "not a local address", "name is not recognized", "not recognized",
                 "no valid recipients", "unknown or illegal", "mailbox not present", "mailbox does not exist",
@@ -197,7 +233,7 @@ public enum Diagnosis {
                 "listed on", "rbl", "spamhaus", "dnsbl", "reputation", "denied by policy", "access denied",
                 "client host rejected", "refused to talk", "not allowed to send",
                 "ip address", "your ip", "banned", "bad reputation", "too many connections",
-                "rate limit", "sending rate", "try again later", "throttl",
+                "rate limit", "sending rate", "too many recipients", "try again later", "throttl",
             ]
         ),
         (

@@ -69,9 +69,11 @@ extension DeliveryReports {
     static let cutMarkerFirstBytes = Set(cutMarkers.map { $0[0] })
 
     static let ignoredLocalParts: Set<String> = [
-        "postmaster", "mailer-daemon", "mailer_daemon", "maildaemon", "root", "abuse", "noreply", "no-reply",
-        "nobody", "double-bounce", "mail-daemon", "bounce", "bounces", "hostmaster", "webmaster",
+        "mailer-daemon", "mailer_daemon", "maildaemon", "noreply", "no-reply", "nobody", "double-bounce",
+        "mail-daemon", "bounce", "bounces",
     ]
+    /// Addresses bounces name for help; failed recipients only when nothing else is.
+    static let helpLocalParts: Set<String> = ["postmaster", "root", "abuse", "hostmaster", "webmaster"]
 
     static func contains(_ lowered: [UInt8], any markers: [[UInt8]]) -> Bool {
         markers.contains { Bytes.find($0, in: lowered) != nil }
@@ -121,13 +123,20 @@ extension DeliveryReports {
                 return !ignoredLocalParts.contains(local)
             }
         }
+        let helpers = candidates.filter {
+            helpLocalParts.contains($0.split(separator: "@").first.map(String.init) ?? "")
+        }
+        if helpers.count < candidates.count { candidates.removeAll { helpers.contains($0) } }
         if candidates.isEmpty, let original = mail.returnedRecipient() { candidates = [original] }
         if candidates.count > 50 { candidates = Array(candidates.prefix(50)) }
         if candidates.isEmpty { candidates = [""] }
 
         let originalBytes = Array(explanation.utf8)
         let outcomes = candidates.map { address -> RecipientOutcome in
-            let range = address.isEmpty ? 0..<failureText.count : Self.paragraph(around: address, in: failureText)
+            let others = candidates.filter { $0 != address }.map { Array($0.utf8) }
+            let range =
+                address.isEmpty
+                ? 0..<failureText.count : Self.paragraph(around: address, in: failureText, others: others)
             let paragraph = Array(failureText[range])
             let status =
                 Diagnosis.enhancedCode(in: paragraph) ?? Diagnosis.enhancedCode(in: failureText)
@@ -186,7 +195,7 @@ extension DeliveryReports {
 
     /// The lines about one address: from its first mention to the end of its
     /// paragraph, and the next paragraph when that one holds the server's words.
-    static func paragraph(around address: String, in text: [UInt8]) -> Range<Int> {
+    static func paragraph(around address: String, in text: [UInt8], others: [[UInt8]] = []) -> Range<Int> {
         guard let hit = Bytes.find(Array(address.utf8), in: text) else { return 0..<0 }
         var start = hit
         while start > 0, text[start - 1] != 10 { start -= 1 }
@@ -204,6 +213,13 @@ extension DeliveryReports {
                     if lineCount > 1 || blankLines > 1 { break }
                 }
                 if lineCount > 12 { break }
+                // Another failed address starts its own paragraph.
+                if !others.isEmpty {
+                    var lineEnd = end + 1
+                    while lineEnd < text.count, text[lineEnd] != 10 { lineEnd += 1 }
+                    let line = text[(end + 1)..<lineEnd]
+                    if others.contains(where: { Bytes.find($0, in: line) != nil }) { break }
+                }
             }
             end += 1
         }

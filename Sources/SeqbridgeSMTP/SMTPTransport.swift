@@ -283,7 +283,7 @@ public actor SMTPTransport: MailTransport {
     static func bounceClass(_ reply: SMTPReply) -> BounceClass {
         let text = Bytes.lowercased(reply.description.utf8)
         let status = Diagnosis.enhancedCode(in: text)
-        return Diagnosis.reason(status: status, text: text).bounceClass
+        return Diagnosis.reason(status: status, text: text, atRecipient: true).bounceClass
     }
 
     /// The server's queue id from `250 2.0.0 Ok: queued as 4Bx1yZ`, when it gives one.
