@@ -183,9 +183,17 @@ enum DeliveryReports {
                     status = code
                 }
                 // A vague or missing diagnostic: the human-readable part says more.
+                let address = outcome.address.map { Array($0.utf8) }
+                let others = several ? outcomes.compactMap(\.address).filter { $0 != outcome.address } : []
                 reason = Diagnosis.reason(status: status, text: lowered) {
                     if lowerExplanation == nil { lowerExplanation = Bytes.lowercased(explanation.utf8) }
-                    return lowerExplanation!
+                    // With several recipients, only the lines about this one.
+                    guard let address, !others.isEmpty, Bytes.find(address, in: lowerExplanation!) != nil else {
+                        return lowerExplanation!
+                    }
+                    let range = Self.paragraph(
+                        around: outcome.address!, in: lowerExplanation!, others: others.map { Array($0.utf8) })
+                    return Array(lowerExplanation![range])
                 }
                 if type == .bounced {
                     // A temporary status (4.x.x) on a failure means it gave up waiting: never the address.

@@ -86,9 +86,9 @@ public enum Diagnosis {
         var textReason = reasonFromText(lowered, policyFirst: policyCode)
         if textReason == nil, let fallback { textReason = reasonFromText(fallback(), policyFirst: policyCode) }
         guard let fromText = textReason else {
-            if let status, let fromCode = reasonFromCode(status) { return fromCode }
             // RFC 7504: 521 and 556 say the host or domain accepts no mail at all.
             if let reply = Diagnosis.replyCode(in: lowered), reply == "521" || reply == "556" { return .domainUnknown }
+            if let status, let fromCode = reasonFromCode(status) { return fromCode }
             return .other
         }
         // "User unknown" in words alone is an unknown address only when the server said it
@@ -106,7 +106,8 @@ public enum Diagnosis {
     /// Wordings that only ever mean an unknown address, whatever the command.
     static let strongUserUnknown: [[UInt8]] = [
         "not listed in", "name is not recognized", "unknown user:", "requested action not taken: mailbox unavailable",
-        "recipient address rejected: access denied",
+        "recipient address rejected: access denied", ">... user unknown", "invalid recipient",
+        "check if address is correct", "check the recipient address",
     ].map { Array($0.utf8) }
 
     /// x.1.0, x.1.1, x.1.3, x.1.6, x.1.10: the address itself.
@@ -118,7 +119,8 @@ public enum Diagnosis {
     enum Stage { case recipient, data }
 
     static let recipientStageMarkers: [[UInt8]] = [
-        "rcpt to", "rcpt command", "in reply to rcpt", "after rcpt", "recipient address rejected", "rcpt>",
+        "rcpt to command", "rcpt command", "in reply to rcpt", "after rcpt", "recipient address rejected", ">>> rcpt to",
+        "rcpt to:<", "rcpt to response", "smtp:rcpt",
     ].map { Array($0.utf8) }
     static let dataStageMarkers: [[UInt8]] = [
         "end of data", "after data", "in reply to data", "data command", "after end of data", "during data",
@@ -195,7 +197,7 @@ public enum Diagnosis {
                 "host or domain name not found", "domain not found", "unknown domain", "no such domain",
                 "domain does not exist", "domain doesn't exist", "name service error", "host not found",
                 "unrouteable address", "unroutable address", "no mx", "null mx", "nullmx", "does not accept mail",
-                "domain name not found", "unknown host", "mx lookup", "dns lookup failure", "lookup failure",
+                "domain name not found", "unknown host", "mx lookup", "couldn't find a mail exchanger", "account or domain may not exist", "dns lookup failure", "lookup failure",
                 "non-existent host", "nonexistent domain",
                 "domain is not", "no route to host", "dns error", "not a valid domain", "invalid domain",
                 "domain isn't in my list", "illegal host/domain", "host unknown", "unknown mail domain",
@@ -231,8 +233,7 @@ public enum Diagnosis {
             [
                 "blocked", "blacklist", "blocklist", "block list", "black list", "listed at", "listed in",
                 "listed on", "rbl", "spamhaus", "dnsbl", "reputation", "denied by policy", "access denied",
-                "client host rejected", "refused to talk", "not allowed to send",
-                "ip address", "your ip", "banned", "bad reputation", "too many connections",
+                "client host rejected", "refused to talk", "not allowed to send", "your ip", "banned", "bad reputation", "too many connections",
                 "rate limit", "sending rate", "too many recipients", "try again later", "throttl",
             ]
         ),

@@ -151,6 +151,10 @@ extension DeliveryReports {
             outcomes, context: context, extraIDs: [], explanation: String(decoding: failureText, as: UTF8.self))
     }
 
+    static let quotedHeaderPrefixes: [[UInt8]] = ["to:", "cc:", "from:", "subject:", "sent:", "date:"].map {
+        Array($0.utf8)
+    }
+
     static let senderLinePrefixes: [[UInt8]] = [
         "from:", "mail from", "sender:", "reply-to:", "return-path:", "envelope-from", "x-sender", "sent by",
     ].map { Array($0.utf8) }
@@ -193,37 +197,54 @@ extension DeliveryReports {
         return Array(lowered[0..<end])
     }
 
-    /// The lines about one address: from its first mention to the end of its
-    /// paragraph, and the next paragraph when that one holds the server's words.
+    /// The lines about one address: from its first mention to the first blank
+    /// line after something more than the address and labels ("because:") was
+    /// said, at most 12 lines, and never into another failed address's lines.
     static func paragraph(around address: String, in text: [UInt8], others: [[UInt8]] = []) -> Range<Int> {
-        guard let hit = Bytes.find(Array(address.utf8), in: text) else { return 0..<0 }
-        var start = hit
-        while start > 0, text[start - 1] != 10 { start -= 1 }
-        var end = hit
-        var blankLines = 0
-        var lineCount = 0
-        while end < text.count {
-            if text[end] == 10 {
-                lineCount += 1
-                // A blank line ends the paragraph, unless the paragraph is just the address.
-                var next = end + 1
-                while next < text.count, text[next] == 32 || text[next] == 9 { next += 1 }
-                if next < text.count, text[next] == 10 {
-                    blankLines += 1
-                    if lineCount > 1 || blankLines > 1 { break }
-                }
-                if lineCount > 12 { break }
-                // Another failed address starts its own paragraph.
-                if !others.isEmpty {
-                    var lineEnd = end + 1
-                    while lineEnd < text.count, text[lineEnd] != 10 { lineEnd += 1 }
-                    let line = text[(end + 1)..<lineEnd]
-                    if others.contains(where: { Bytes.find($0, in: line) != nil }) { break }
+        let needle = Array(address.utf8)
+        // The first mention outside a quoted header line (`To: ...` of the original).
+        var start = -1
+        var from = 0
+        while let hit = Bytes.find(needle, in: text, from: from) {
+            var lineStart = hit
+            while lineStart > 0, text[lineStart - 1] != 10 { lineStart -= 1 }
+            if start < 0 { start = lineStart }
+            let line = Bytes.trimmed(text[lineStart..<hit])
+            if !quotedHeaderPrefixes.contains(where: { line.starts(with: $0) }) {
+                start = lineStart
+                break
+            }
+            from = hit + needle.count
+        }
+        guard start >= 0 else { return 0..<0 }
+        var end = start
+        var lineStart = start
+        var substantive = false
+        var lines = 0
+        while lineStart < text.count, lines < 12 {
+            var lineEnd = lineStart
+            while lineEnd < text.count, text[lineEnd] != 10 { lineEnd += 1 }
+            let line = text[lineStart..<lineEnd]
+            let trimmed = Bytes.trimmed(line)
+            if lines > 0, !others.isEmpty, others.contains(where: { Bytes.find($0, in: line) != nil }) { break }
+            if trimmed.isEmpty {
+                if substantive { break }
+            } else {
+                end = lineEnd
+                if lines == 0 {
+                    // The address line says something when more than the address is on it.
+                    substantive = trimmed.count > needle.count + 12
+                } else if !(trimmed.last == UInt8(ascii: ":") && trimmed.count < 30),
+                    trimmed.contains(where: { Bytes.lower($0) &- 97 < 26 })
+                {
+                    // Labels ("because:") and rules ("=====") are not the explanation yet.
+                    substantive = true
                 }
             }
-            end += 1
+            lines += 1
+            lineStart = lineEnd + 1
         }
-        return start..<min(end, text.count)
+        return start..<end
     }
 
     /// The diagnostic as the server wrote it: the same bytes of the original-case
