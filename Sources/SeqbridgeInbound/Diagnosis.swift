@@ -119,7 +119,8 @@ public enum Diagnosis {
     enum Stage { case recipient, data }
 
     static let recipientStageMarkers: [[UInt8]] = [
-        "rcpt to command", "rcpt command", "in reply to rcpt", "after rcpt", "recipient address rejected", ">>> rcpt to",
+        "rcpt to command", "rcpt command", "in reply to rcpt", "after rcpt", "recipient address rejected",
+        ">>> rcpt to",
         "rcpt to:<", "rcpt to response", "smtp:rcpt",
     ].map { Array($0.utf8) }
     static let dataStageMarkers: [[UInt8]] = [
@@ -197,7 +198,8 @@ public enum Diagnosis {
                 "host or domain name not found", "domain not found", "unknown domain", "no such domain",
                 "domain does not exist", "domain doesn't exist", "name service error", "host not found",
                 "unrouteable address", "unroutable address", "no mx", "null mx", "nullmx", "does not accept mail",
-                "domain name not found", "unknown host", "mx lookup", "couldn't find a mail exchanger", "account or domain may not exist", "dns lookup failure", "lookup failure",
+                "domain name not found", "unknown host", "mx lookup", "couldn't find a mail exchanger",
+                "account or domain may not exist", "dns lookup failure", "lookup failure",
                 "non-existent host", "nonexistent domain",
                 "domain is not", "no route to host", "dns error", "not a valid domain", "invalid domain",
                 "domain isn't in my list", "illegal host/domain", "host unknown", "unknown mail domain",
@@ -233,7 +235,8 @@ public enum Diagnosis {
             [
                 "blocked", "blacklist", "blocklist", "block list", "black list", "listed at", "listed in",
                 "listed on", "rbl", "spamhaus", "dnsbl", "reputation", "denied by policy", "access denied",
-                "client host rejected", "refused to talk", "not allowed to send", "your ip", "banned", "bad reputation", "too many connections",
+                "client host rejected", "refused to talk", "not allowed to send", "your ip", "banned", "bad reputation",
+                "too many connections",
                 "rate limit", "sending rate", "too many recipients", "try again later", "throttl",
             ]
         ),
@@ -276,19 +279,49 @@ public enum Diagnosis {
         ),
     ]
 
-    static let compiledPhrases: [(BounceReason, [[UInt8]])] = phrases.map { ($0.0, $0.1.map { Array($0.utf8) }) }
+    /// A phrase with the bigrams that must be in a text that contains it.
+    struct Phrase {
+        let bytes: [UInt8]
+        let first: Int
+        let last: Int
+
+        init(_ text: String) {
+            bytes = Array(text.utf8)
+            first = Phrase.bigram(bytes[0], bytes.count > 1 ? bytes[1] : 0)
+            last = bytes.count > 2 ? Phrase.bigram(bytes[bytes.count - 2], bytes[bytes.count - 1]) : first
+        }
+
+        @inline(__always) static func bigram(_ a: UInt8, _ b: UInt8) -> Int { (Int(a) &* 31 &+ Int(b)) & 4095 }
+    }
+
+    static let compiledPhrases: [(BounceReason, [Phrase])] = phrases.map { ($0.0, $0.1.map(Phrase.init)) }
     static let policyReasons: Set<BounceReason> = [.spamContent, .blocked, .policy]
     static let policyFirstPhrases =
         compiledPhrases.filter { policyReasons.contains($0.0) }
         + compiledPhrases.filter { !policyReasons.contains($0.0) }
 
     /// The reason of the first phrase found, most specific reasons first (with
-    /// `policyFirst`, the policy reasons come first).
+    /// `policyFirst`, the policy reasons come first). A bitmap of the text's
+    /// bigrams rules most phrases out before any search.
     static func reasonFromText(_ lowered: [UInt8], policyFirst: Bool = false) -> BounceReason? {
-        guard !lowered.isEmpty else { return nil }
-        for (reason, list) in policyFirst ? policyFirstPhrases : compiledPhrases {
-            for phrase in list where Bytes.find(phrase, in: lowered) != nil { return reason }
+        guard lowered.count > 1 else { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64) { bits -> BounceReason? in
+            bits.initialize(repeating: 0)
+            lowered.withUnsafeBufferPointer { text in
+                for index in 1..<text.count {
+                    let bigram = Phrase.bigram(text[index - 1], text[index])
+                    bits[bigram >> 6] |= 1 << UInt64(bigram & 63)
+                }
+            }
+            @inline(__always) func present(_ bigram: Int) -> Bool {
+                bits[bigram >> 6] & (1 << UInt64(bigram & 63)) != 0
+            }
+            for (reason, list) in policyFirst ? policyFirstPhrases : compiledPhrases {
+                for phrase in list where present(phrase.first) && present(phrase.last) {
+                    if Bytes.find(phrase.bytes, in: lowered) != nil { return reason }
+                }
+            }
+            return nil
         }
-        return nil
     }
 }

@@ -1,8 +1,21 @@
-/// One header field: its name and its value unfolded, still as bytes.
+/// One header field: its name and its value, still as bytes.
 public struct MIMEHeader: Sendable {
     /// The name in lower case, for lookups.
     public let key: String
-    public let value: [UInt8]
+    /// The value as received, folded; unfolded only when read.
+    let raw: ArraySlice<UInt8>
+
+    init(key: String, raw: ArraySlice<UInt8>) {
+        self.key = key
+        self.raw = raw
+    }
+
+    /// The value unfolded (line ends removed) and trimmed.
+    public var value: [UInt8] {
+        let trimmed = Bytes.trimmed(raw)
+        guard trimmed.contains(10) else { return Array(trimmed) }
+        return trimmed.filter { $0 != 10 }
+    }
 
     /// The value with encoded words decoded.
     public var text: String { EncodedWords.decode(value) }

@@ -61,16 +61,16 @@ public enum MIMEReader {
             if index < end { index += 1 }
         }
         var name: ArraySlice<UInt8>? = nil
-        var value: [UInt8] = []
+        var valueStart = index
+        var valueEnd = index
         func flush() {
             if let current = name, headers.count < limits.maxHeaders {
                 headers.append(
                     MIMEHeader(
                         key: String(decoding: Bytes.lowercased(current), as: UTF8.self),
-                        value: Array(Bytes.trimmed(value[...]))))
+                        raw: bytes[valueStart..<valueEnd]))
             }
             name = nil
-            value.removeAll(keepingCapacity: true)
         }
         while index < end {
             var lineEnd = index
@@ -83,7 +83,7 @@ public enum MIMEReader {
             }
             if Bytes.isSpace(line[line.startIndex]) {
                 if name != nil {
-                    value.append(contentsOf: line)
+                    valueEnd = lineEnd
                 } else if headers.isEmpty {
                     // Leading whitespace before any header: not a header block.
                     return (headers, index)
@@ -92,11 +92,10 @@ public enum MIMEReader {
                 continue
             }
             // A parameter continued on a line that lost its indentation (`...;` then `boundary=...`).
-            if name != nil, let last = value.last(where: { !Bytes.isSpace($0) }), last == UInt8(ascii: ";"),
-                line.contains(UInt8(ascii: "="))
+            if name != nil, let last = bytes[valueStart..<valueEnd].last(where: { !Bytes.isSpace($0) }),
+                last == UInt8(ascii: ";"), line.contains(UInt8(ascii: "="))
             {
-                value.append(32)
-                value.append(contentsOf: line)
+                valueEnd = lineEnd
                 index = next
                 continue
             }
@@ -112,7 +111,8 @@ public enum MIMEReader {
             var nameEnd = colon
             while nameEnd > line.startIndex, Bytes.isSpace(line[nameEnd - 1]) { nameEnd -= 1 }
             name = line[line.startIndex..<nameEnd]
-            value.append(contentsOf: line[(colon + 1)...])
+            valueStart = colon + 1
+            valueEnd = lineEnd
             index = next
         }
         flush()
