@@ -42,6 +42,7 @@ test: deps $(TEST_VENV)/.ready
 # Benchmarks in release mode; each prints its figures and the ratio to a baseline run beside it.
 bench: deps
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
+	@[ -x /usr/sbin/smtp-sink ] || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null; } || true
 	$(SWIFT) build -c release --product seqbridge
 	$(SWIFT) build -c release --product seqbridge-bench
 	.build/release/seqbridge-bench --seqbridge .build/release/seqbridge

@@ -18,6 +18,7 @@ struct Bench {
         var rows = 1_000_000
         var only: String?
         var seconds = 10
+        var smtpMessages = 10_000
         while let argument = arguments.popFirst() {
             switch argument {
             case "--seqbridge": binary = arguments.popFirst() ?? binary
@@ -25,6 +26,7 @@ struct Bench {
             case "--rows": rows = Int(arguments.popFirst() ?? "") ?? rows
             case "--only": only = arguments.popFirst()
             case "--seconds": seconds = Int(arguments.popFirst() ?? "") ?? seconds
+            case "--smtp-messages": smtpMessages = Int(arguments.popFirst() ?? "") ?? smtpMessages
             case "--classify-worker":
                 // The child process of the classify benchmark: --classify-worker ROOT SECONDS.
                 let root = arguments.popFirst() ?? "Tests/Fixtures/email"
@@ -47,6 +49,7 @@ struct Bench {
         if only == nil || only == "webhooks" { try await WebhookBenchmark.run(binary: binary, seconds: seconds) }
         if only == nil || only == "csv" { try await CSVBenchmark.run(binary: binary, rows: rows) }
         if only == nil || only == "classify" { try ClassifyBenchmark.run(seconds: seconds) }
+        if only == nil || only == "smtp" { try await SMTPBenchmark.run(binary: binary, count: smtpMessages) }
     }
 }
 
@@ -132,14 +135,14 @@ enum TickBenchmark {
     }
 
     /// A mailbox, a one-step sequence, and `count` enrollments all due at 10:00.
-    static func seed(database: String, count: Int) async throws {
+    static func seed(database: String, count: Int, transport: String = "file://outbox") async throws {
         let store = try SQLiteStore(path: database)
         let now = Timestamp(iso8601: "2026-11-02T09:00:00Z")!
         try await store.addMailbox(
             MailboxDefinition(
                 name: "outreach", fromName: "Maya at Brightside",
                 fromAddress: try EmailAddress("maya@brightside.example"),
-                transport: "file://outbox"), now: now)
+                transport: transport), now: now)
         _ = try await store.applySequence(
             SequenceDefinition(
                 name: "launch", mailbox: "outreach",
