@@ -42,14 +42,24 @@ public struct Engine: Sendable {
     }
 
     public func addMailbox(
-        name: String, from: String, transport: String, failureGraceSeconds: Int64 = 3600, now: Timestamp
+        name: String, from: String, transport: String, failureGraceSeconds: Int64 = 3600,
+        unsubscribeURL: String? = nil, unsubscribeMailto: String? = nil, now: Timestamp
     ) async throws {
         guard let parsed = Self.parseFrom(from) else { throw AppError.badFrom(from) }
         try Transports.validate(transport)
+        if let url = unsubscribeURL {
+            guard let scheme = URL(string: url)?.scheme?.lowercased(), scheme == "https" || scheme == "http",
+                URL(string: url)?.host != nil
+            else {
+                throw AppError.badField(
+                    field: "--unsubscribe-url", value: url, why: "write it as https://HOST/PATH (HTTPS for one-click)")
+            }
+        }
+        let mailto = try unsubscribeMailto.map { try Self.address($0, field: "--unsubscribe-mailto").value }
         try await store.addMailbox(
             MailboxDefinition(
                 name: name, fromName: parsed.name, fromAddress: parsed.address, transport: transport,
-                failureGraceSeconds: failureGraceSeconds),
+                failureGraceSeconds: failureGraceSeconds, unsubscribeURL: unsubscribeURL, unsubscribeMailto: mailto),
             now: now)
     }
 
@@ -180,7 +190,8 @@ public struct Engine: Sendable {
                             from: Mailbox(name: from.fromName, address: from.fromAddress.value),
                             to: Mailbox(name: step.influencer.name, address: step.influencer.email),
                             subject: rendered.subject, textBody: rendered.body, date: now, messageID: messageID,
-                            enrollmentToken: step.token))
+                            enrollmentToken: step.token, htmlBody: rendered.html, unsubscribeURL: from.unsubscribeURL,
+                            unsubscribeMailto: from.unsubscribeMailto))
                     messages[messageID] = (message, step.mailbox)
                     // Built before anything is claimed: a mailbox whose transport cannot be
                     // built must fail the tick without leaving claimed steps behind.

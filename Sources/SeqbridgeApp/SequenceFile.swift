@@ -44,8 +44,11 @@ public enum SequenceFile {
             guard let step = stepNode.mapping else {
                 throw fail(stepNode, "\(label) must be a mapping with wait, subject and body")
             }
-            for key in step.keys where !["wait", "subject", "body"].contains(key.string ?? "") {
-                throw fail(key, "\(label) has an unknown key '\(key.string ?? "?")'; a step has wait, subject and body")
+            for key in step.keys where !["wait", "subject", "body", "html"].contains(key.string ?? "") {
+                throw fail(
+                    key,
+                    "\(label) has an unknown key '\(key.string ?? "?")'; a step has wait, subject, body and optionally html"
+                )
             }
             let waitText = try requiredString(step["wait"], "\(label) wait", in: stepNode)
             let wait: WaitDuration
@@ -57,12 +60,13 @@ public enum SequenceFile {
             }
             let subject = try requiredString(step["subject"], "\(label) subject", in: stepNode)
             let body = try requiredString(step["body"], "\(label) body", in: stepNode)
-            for (field, template) in [("subject", subject), ("body", body)] {
+            let html = step["html"] == nil ? nil : try requiredString(step["html"], "\(label) html", in: stepNode)
+            for (field, template) in [("subject", subject), ("body", body), ("html", html ?? "")] {
                 if let problem = StepRenderer.syntaxProblem(template) {
                     throw fail(step[field], "\(label) \(field) is not a valid template: \(problem)")
                 }
             }
-            definitions.append(StepDefinition(wait: wait, subject: subject, body: body))
+            definitions.append(StepDefinition(wait: wait, subject: subject, body: body, html: html))
         }
         return SequenceDefinition(name: name, mailbox: mailbox, steps: definitions)
     }

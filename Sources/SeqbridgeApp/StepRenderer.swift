@@ -10,6 +10,7 @@ public enum StepRenderer {
     public struct Rendered: Sendable, Hashable {
         public var subject: String
         public var body: String
+        public var html: String?
     }
 
     /// Why `template` does not parse, or nil when it does.
@@ -27,6 +28,7 @@ public enum StepRenderer {
     /// Parsed templates, so a tick parses each step's text once, not once per influencer.
     public final class Cache: @unchecked Sendable {
         private var parsed: [String: (template: MustacheTemplate, variables: [String])] = [:]
+        private var parsedHTML: [String: (template: MustacheTemplate, variables: [String])] = [:]
 
         public init() {}
 
@@ -37,6 +39,14 @@ public enum StepRenderer {
             parsed[text] = entry
             return entry
         }
+
+        /// An HTML template: values are HTML-escaped (Mustache's default).
+        func htmlTemplate(_ text: String) throws -> (template: MustacheTemplate, variables: [String]) {
+            if let hit = parsedHTML[text] { return hit }
+            let entry = (try MustacheTemplate(string: text), variableNames(in: text))
+            parsedHTML[text] = entry
+            return entry
+        }
     }
 
     /// Renders both templates, or returns the sentence explaining what is missing.
@@ -45,20 +55,25 @@ public enum StepRenderer {
     {
         let subject: (template: MustacheTemplate, variables: [String])
         let body: (template: MustacheTemplate, variables: [String])
+        let html: (template: MustacheTemplate, variables: [String])?
         do {
             subject = try cache.template(step.subject)
             body = try cache.template(step.body)
+            html = try step.html.map { try cache.htmlTemplate($0) }
         } catch {
             return .failure(RenderProblem(missingFields: [], syntax: "\(error)"))
         }
         let values = influencer.templateValues
         var missing: [String] = []
-        for name in subject.variables + body.variables where (values[name]?.isEmpty ?? true) && !missing.contains(name)
-        {
+        for name in subject.variables + body.variables + (html?.variables ?? [])
+        where (values[name]?.isEmpty ?? true) && !missing.contains(name) {
             missing.append(name)
         }
         if !missing.isEmpty { return .failure(RenderProblem(missingFields: missing)) }
-        return .success(Rendered(subject: subject.template.render(values), body: body.template.render(values)))
+        return .success(
+            Rendered(
+                subject: subject.template.render(values), body: body.template.render(values),
+                html: html?.template.render(values)))
     }
 
     /// The names of the plain variable tags (`{{x}}`, `{{{x}}}`, `{{& x}}`);

@@ -43,10 +43,16 @@ public enum MessageComposer {
         /// Without angle brackets, e.g. `abc123@example.com`.
         public var messageID: String
         public var enrollmentToken: String
+        /// An HTML alternative to the text (multipart/alternative).
+        public var htmlBody: String?
+        /// `List-Unsubscribe` targets (RFC 2369): an HTTPS URL, a mail address, or both.
+        public var unsubscribeURL: String?
+        public var unsubscribeMailto: String?
 
         public init(
             from: Mailbox, to: Mailbox, subject: String, textBody: String, date: Timestamp, messageID: String,
-            enrollmentToken: String
+            enrollmentToken: String, htmlBody: String? = nil, unsubscribeURL: String? = nil,
+            unsubscribeMailto: String? = nil
         ) {
             self.from = from
             self.to = to
@@ -55,6 +61,9 @@ public enum MessageComposer {
             self.date = date
             self.messageID = messageID
             self.enrollmentToken = enrollmentToken
+            self.htmlBody = htmlBody
+            self.unsubscribeURL = unsubscribeURL
+            self.unsubscribeMailto = unsubscribeMailto
         }
     }
 
@@ -70,21 +79,62 @@ public enum MessageComposer {
         header("Date", rfc5322Date(parts.date))
         header("Message-ID", "<\(parts.messageID)>")
         header(enrollmentTokenHeader, parts.enrollmentToken)
+        var targets: [String] = []
+        if let url = parts.unsubscribeURL { targets.append("<\(withToken(url, parts.enrollmentToken))>") }
+        if let mailbox = parts.unsubscribeMailto {
+            targets.append("<mailto:\(plusAddress(mailbox, parts.enrollmentToken))?subject=unsubscribe>")
+        }
+        if !targets.isEmpty {
+            header("List-Unsubscribe", targets.joined(separator: ", "))
+            // RFC 8058 one-click: only for an HTTPS URL.
+            if parts.unsubscribeURL?.lowercased().hasPrefix("https://") == true {
+                header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+            }
+        }
         header("MIME-Version", "1.0")
-        let body = normalizedLines(parts.textBody)
-        if body.utf8.allSatisfy({ $0 < 128 }) && body.split(separator: "\r\n").allSatisfy({ $0.utf8.count <= 998 }) {
-            header("Content-Type", "text/plain; charset=utf-8")
-            header("Content-Transfer-Encoding", "7bit")
-            text += "\r\n" + body
+        if let html = parts.htmlBody {
+            let boundary = "=_sb_" + String(parts.messageID.filter { $0.isLetter || $0.isNumber }.prefix(24))
+            header("Content-Type", "multipart/alternative; boundary=\"\(boundary)\"")
+            text += "\r\n--\(boundary)\r\n"
+            text += bodyPart(parts.textBody, type: "text/plain")
+            text += "--\(boundary)\r\n"
+            text += bodyPart(html, type: "text/html")
+            text += "--\(boundary)--\r\n"
         } else {
-            header("Content-Type", "text/plain; charset=utf-8")
-            header("Content-Transfer-Encoding", "quoted-printable")
-            text += "\r\n" + quotedPrintable(body)
+            text += bodyPart(parts.textBody, type: "text/plain")
         }
         if !text.hasSuffix("\r\n") { text += "\r\n" }
         return OutgoingMessage(
             messageID: parts.messageID, envelopeFrom: parts.from.address, recipient: parts.to.address,
             data: Array(text.utf8))
+    }
+
+    /// A body's Content-Type and transfer encoding, a blank line and the body:
+    /// 7bit when it can be, quoted-printable otherwise.
+    static func bodyPart(_ raw: String, type: String) -> String {
+        let body = normalizedLines(raw)
+        var part: String
+        if body.utf8.allSatisfy({ $0 < 128 }) && body.split(separator: "\r\n").allSatisfy({ $0.utf8.count <= 998 }) {
+            part = "Content-Type: \(type); charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n" + body
+        } else {
+            part =
+                "Content-Type: \(type); charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+                + quotedPrintable(body)
+        }
+        if !part.hasSuffix("\r\n") { part += "\r\n" }
+        return part
+    }
+
+    /// The unsubscribe URL naming the enrollment: `{token}` replaced, or a `token` parameter added.
+    static func withToken(_ url: String, _ token: String) -> String {
+        if url.contains("{token}") { return url.replacingAll("{token}", with: token) }
+        return url + (url.contains("?") ? "&" : "?") + "token=" + token
+    }
+
+    /// `unsubscribe@brand.example` → `unsubscribe+TOKEN@brand.example`.
+    static func plusAddress(_ address: String, _ token: String) -> String {
+        guard let at = address.lastIndex(of: "@") else { return address }
+        return address[..<at] + "+" + token + address[at...]
     }
 
     /// RFC 5322 "specials": a display name holding any of them must be quoted.

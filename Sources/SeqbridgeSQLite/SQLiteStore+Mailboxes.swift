@@ -10,12 +10,15 @@ extension SQLiteStore {
             if exists == true { throw StoreError.mailboxExists(mailbox.name) }
             try db.execute(
                 sql: """
-                    INSERT INTO mailbox (name, from_name, from_address, transport, failure_grace_seconds, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO mailbox (
+                      name, from_name, from_address, transport, failure_grace_seconds, unsubscribe_url,
+                      unsubscribe_mailto, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     mailbox.name, mailbox.fromName, mailbox.fromAddress.value, mailbox.transport,
-                    mailbox.failureGraceSeconds, now.millisecondsSinceEpoch,
+                    mailbox.failureGraceSeconds, mailbox.unsubscribeURL, mailbox.unsubscribeMailto,
+                    now.millisecondsSinceEpoch,
                 ])
         }
     }
@@ -33,7 +36,8 @@ extension SQLiteStore {
                 name: row[prefix + "name"], fromName: row[prefix + "from_name"],
                 fromAddress: try EmailAddress(row[prefix + "from_address"] as String),
                 transport: row[prefix + "transport"],
-                failureGraceSeconds: row[prefix + "failure_grace_seconds"] ?? 3600),
+                failureGraceSeconds: row[prefix + "failure_grace_seconds"] ?? 3600,
+                unsubscribeURL: row[prefix + "unsubscribe_url"], unsubscribeMailto: row[prefix + "unsubscribe_mailto"]),
             state: MailboxState(rawValue: row[prefix + "state"]) ?? .disconnected,
             stateDetail: row[prefix + "state_detail"],
             stateChangedAt: row.timestamp(prefix + "state_changed_at"),

@@ -123,13 +123,17 @@ extension SQLiteStore {
                     );
                     """)
         }
-        // Mailbox health: since when its server has been failing, and for how long that is tolerated.
-        migrator.registerMigration("0002-mailbox-health") { db in
+        // Real sending: mailbox health (since when its server has been failing, and for how
+        // long that is tolerated), its unsubscribe addresses, and HTML step bodies.
+        migrator.registerMigration("0002-smtp-sending") { db in
             try db.execute(
                 sql: """
                     ALTER TABLE mailbox ADD COLUMN failing_since INTEGER;
                     ALTER TABLE mailbox ADD COLUMN failing_detail TEXT;
                     ALTER TABLE mailbox ADD COLUMN failure_grace_seconds INTEGER NOT NULL DEFAULT 3600;
+                    ALTER TABLE mailbox ADD COLUMN unsubscribe_url TEXT;
+                    ALTER TABLE mailbox ADD COLUMN unsubscribe_mailto TEXT;
+                    ALTER TABLE step ADD COLUMN html TEXT;
                     """)
         }
         return migrator

@@ -15,7 +15,8 @@ extension SQLiteStore {
                           m.from_address AS m_from_address, m.transport AS m_transport, m.state AS m_state,
                           m.state_detail AS m_state_detail, m.state_changed_at AS m_state_changed_at,
                           m.failing_since AS m_failing_since, m.failing_detail AS m_failing_detail,
-                          m.failure_grace_seconds AS m_failure_grace_seconds
+                          m.failure_grace_seconds AS m_failure_grace_seconds,
+                          m.unsubscribe_url AS m_unsubscribe_url, m.unsubscribe_mailto AS m_unsubscribe_mailto
                         FROM enrollment e
                         JOIN sequence s ON s.id = e.sequence_id
                         JOIN mailbox m ON m.id = s.mailbox_id

@@ -53,18 +53,22 @@ extension SQLiteStore {
     static func insertSteps(_ steps: [StepDefinition], sequenceID: Int64, in db: Database) throws {
         for (index, step) in steps.enumerated() {
             try db.execute(
-                sql: "INSERT INTO step (sequence_id, position, wait_seconds, subject, body) VALUES (?, ?, ?, ?, ?)",
-                arguments: [sequenceID, index + 1, step.wait.seconds, step.subject, step.body])
+                sql: """
+                    INSERT INTO step (sequence_id, position, wait_seconds, subject, body, html) VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [sequenceID, index + 1, step.wait.seconds, step.subject, step.body, step.html])
         }
     }
 
     static func steps(sequenceID: Int64, in db: Database) throws -> [StepDefinition] {
         try Row.fetchAll(
             db.cachedStatement(
-                sql: "SELECT wait_seconds, subject, body FROM step WHERE sequence_id = ? ORDER BY position"),
+                sql: "SELECT wait_seconds, subject, body, html FROM step WHERE sequence_id = ? ORDER BY position"),
             arguments: [sequenceID]
         ).map { row in
-            StepDefinition(wait: WaitDuration(seconds: row["wait_seconds"]), subject: row["subject"], body: row["body"])
+            StepDefinition(
+                wait: WaitDuration(seconds: row["wait_seconds"]), subject: row["subject"], body: row["body"],
+                html: row["html"])
         }
     }
 

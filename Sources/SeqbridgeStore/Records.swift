@@ -15,16 +15,22 @@ public struct MailboxDefinition: Sendable, Hashable {
     public var transport: String
     /// How long the mailbox's server may keep failing before the mailbox is disconnected.
     public var failureGraceSeconds: Int64
+    /// Where recipients unsubscribe (`List-Unsubscribe`): an HTTPS URL (one-click,
+    /// RFC 8058) and/or a mail address; the enrollment's token is added to each.
+    public var unsubscribeURL: String?
+    public var unsubscribeMailto: String?
 
     public init(
         name: String, fromName: String?, fromAddress: EmailAddress, transport: String,
-        failureGraceSeconds: Int64 = 3600
+        failureGraceSeconds: Int64 = 3600, unsubscribeURL: String? = nil, unsubscribeMailto: String? = nil
     ) {
         self.name = name
         self.fromName = fromName
         self.fromAddress = fromAddress
         self.transport = transport
         self.failureGraceSeconds = failureGraceSeconds
+        self.unsubscribeURL = unsubscribeURL
+        self.unsubscribeMailto = unsubscribeMailto
     }
 }
 
@@ -57,11 +63,14 @@ public struct StepDefinition: Sendable, Hashable {
     public var wait: WaitDuration
     public var subject: String
     public var body: String
+    /// An HTML alternative to the text body, when the step has one.
+    public var html: String?
 
-    public init(wait: WaitDuration, subject: String, body: String) {
+    public init(wait: WaitDuration, subject: String, body: String, html: String? = nil) {
         self.wait = wait
         self.subject = subject
         self.body = body
+        self.html = html
     }
 }
 

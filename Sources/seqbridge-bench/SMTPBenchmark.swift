@@ -19,7 +19,8 @@ enum SMTPBenchmark {
             print("")
             return
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqbridge-bench-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "seqbridge-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let port = try freePort()
@@ -43,7 +44,8 @@ enum SMTPBenchmark {
         let ours = try Measured.run(
             binary, ["tick", "--now", "2026-11-02T10:00:00Z"], environment: environment, in: folder.path,
             stdout: folder.appendingPathComponent("tick.out").path)
-        let output = (try? String(contentsOfFile: folder.appendingPathComponent("tick.out").path, encoding: .utf8)) ?? ""
+        let output =
+            (try? String(contentsOfFile: folder.appendingPathComponent("tick.out").path, encoding: .utf8)) ?? ""
         guard ours.status == 0, output.contains("Sent \(count) step(s)") else {
             throw BenchError("seqbridge tick did not send all \(count) messages: \(output)")
         }

@@ -111,6 +111,14 @@ struct MailboxCommand: AsyncParsableCommand {
         var passwordFile: String?
         @Option(help: "How long the server may keep failing before the mailbox is disconnected, e.g. 30m, 1h, 1d.")
         var failureGrace: String = "1h"
+        @Option(
+            help:
+                "An HTTPS page where recipients unsubscribe in one click (List-Unsubscribe); {token} is replaced by the enrollment's token, or token=... is added."
+        )
+        var unsubscribeURL: String?
+        @Option(
+            help: "An address recipients can mail to unsubscribe (List-Unsubscribe); the token is added as +TOKEN.")
+        var unsubscribeMailto: String?
 
         func run() async throws {
             let grace: WaitDuration
@@ -121,7 +129,8 @@ struct MailboxCommand: AsyncParsableCommand {
             }
             let url = try Transports.addingSecretSource(transport, environment: passwordEnv, file: passwordFile)
             try await global.engine().addMailbox(
-                name: name, from: from, transport: url, failureGraceSeconds: grace.seconds, now: global.timestamp())
+                name: name, from: from, transport: url, failureGraceSeconds: grace.seconds,
+                unsubscribeURL: unsubscribeURL, unsubscribeMailto: unsubscribeMailto, now: global.timestamp())
             print("Mailbox '\(name)' added.")
         }
     }

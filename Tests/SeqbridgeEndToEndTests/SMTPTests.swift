@@ -95,7 +95,8 @@ struct SMTPTests {
     func setUp(_ cli: CLI, _ server: SMTPServer, url: String? = nil, grace: String = "1h") throws {
         try cli.run(
             "mailbox", "add", "outreach", "--from", "Maya at Brightside <maya@brightside.example>", "--transport",
-            url ?? server.url(), "--password-env", "SMTP_PASS", "--failure-grace", grace)
+            url ?? server.url(), "--password-env", "SMTP_PASS", "--failure-grace", grace, "--unsubscribe-url",
+            "https://brightside.example/unsubscribe/{token}", "--unsubscribe-mailto", "unsubscribe@brightside.example")
         let sequence = cli.folder.appendingPathComponent("hello.yaml")
         try """
         name: hello
@@ -104,6 +105,7 @@ struct SMTPTests {
           - wait: 0s
             subject: "Idée pour {{name}} ✨"
             body: "Hi {{name}},\\n.a line that starts with a dot\\n..and two\\nBye"
+            html: "<p>Hi <b>{{name}}</b> &amp; team</p>"
           - wait: 3d
             subject: "Re: Idée pour {{name}}"
             body: "Following up."
@@ -138,6 +140,13 @@ struct SMTPTests {
             #expect(message.contains("Message-ID: <sb."))
             #expect(message.contains("X-Seqbridge-Token: sbt_"))
             #expect(message.contains("\r\n.a line that starts with a dot\r\n..and two\r\n"))
+            // A text and an HTML alternative; RFC 8058 one-click unsubscribe naming the enrollment.
+            #expect(message.contains("Content-Type: multipart/alternative; boundary="))
+            #expect(message.contains("Content-Type: text/html; charset=utf-8"))
+            #expect(message.contains("<p>Hi <b>Zo=C3=AB</b> &amp; team</p>"))
+            #expect(message.contains("List-Unsubscribe: <https://brightside.example/unsubscribe/sbt_"))
+            #expect(message.contains(", <mailto:unsubscribe+sbt_"))
+            #expect(message.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"))
         }
         let recipients = Set(received.flatMap { ($0.envelope["rcpt_tos"] as? [String]) ?? [] })
         #expect(recipients == ["ana@example.com", "ben@example.com", "cy@example.com"])

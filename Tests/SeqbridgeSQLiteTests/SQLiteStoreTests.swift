@@ -67,7 +67,7 @@ struct SQLiteStoreTests {
         let mode = try database.store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let applied = try database.store.writer.read { db in try SQLiteStore.migrator.appliedIdentifiers(db) }
-        #expect(Set(applied) == ["0001-initial", "0002-mailbox-health"])
+        #expect(Set(applied) == ["0001-initial", "0002-smtp-sending"])
         // Opening again finds the schema current and changes nothing.
         _ = try SQLiteStore(path: database.path)
     }
