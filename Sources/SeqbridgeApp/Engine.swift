@@ -43,7 +43,9 @@ public struct Engine: Sendable {
 
     public func addMailbox(
         name: String, from: String, transport: String, failureGraceSeconds: Int64 = 3600,
-        unsubscribeURL: String? = nil, unsubscribeMailto: String? = nil, now: Timestamp
+        unsubscribeURL: String? = nil, unsubscribeMailto: String? = nil,
+        limits: (dailyCap: Int?, minSpacingSeconds: Int64?, window: String?, timeZone: String?) = (nil, nil, nil, nil),
+        now: Timestamp
     ) async throws {
         guard let parsed = Self.parseFrom(from) else { throw AppError.badFrom(from) }
         try Transports.validate(transport)
@@ -59,7 +61,9 @@ public struct Engine: Sendable {
         try await store.addMailbox(
             MailboxDefinition(
                 name: name, fromName: parsed.name, fromAddress: parsed.address, transport: transport,
-                failureGraceSeconds: failureGraceSeconds, unsubscribeURL: unsubscribeURL, unsubscribeMailto: mailto),
+                failureGraceSeconds: failureGraceSeconds, unsubscribeURL: unsubscribeURL, unsubscribeMailto: mailto,
+                dailyCap: limits.dailyCap, minSpacingSeconds: limits.minSpacingSeconds, sendWindow: limits.window,
+                timeZone: limits.timeZone),
             now: now)
     }
 
@@ -157,6 +161,8 @@ public struct Engine: Sendable {
         public var skipped = 0
         /// Mailboxes disconnected because their server refused the credentials or kept failing.
         public var disconnected: [String] = []
+        /// Due steps held back by their mailbox's sending limits.
+        public var waiting = 0
     }
 
     /// Sends every step due at `now` once. Each batch is claimed durably
@@ -167,6 +173,7 @@ public struct Engine: Sendable {
         var cursor: DueCursor?
         var transportsByMailbox: [Int64: any MailTransport] = [:]
         var health = MailboxHealth()
+        let limits = LimitBudget(store: store)
         let templates = StepRenderer.Cache()
         while true {
             let due = try await store.dueSteps(now: now, after: cursor, limit: batchSize)
@@ -175,7 +182,13 @@ public struct Engine: Sendable {
             var requests: [ClaimRequest] = []
             var messages: [String: (OutgoingMessage, MailboxRecord)] = [:]
             var failures: [RenderFailure] = []
+            var postponed: [String: [(enrollmentID: Int64, until: Timestamp)]] = [:]
             for step in due {
+                if let wait = try await limits.check(step.mailbox, now: now) {
+                    postponed[wait.reason, default: []].append((step.enrollmentID, wait.until))
+                    report.waiting += 1
+                    continue
+                }
                 switch StepRenderer.render(step.template, for: step.influencer, cache: templates) {
                 case .failure(let problem):
                     failures.append(
@@ -204,6 +217,7 @@ public struct Engine: Sendable {
                             recipient: step.influencer.email))
                 }
             }
+            for (reason, items) in postponed { try await store.postponeSteps(items, reason: reason) }
             try await store.recordRenderFailures(failures, now: now)
             let claimed = try await store.claim(requests, now: now)
             report.skipped += requests.count - claimed.count
@@ -282,6 +296,55 @@ public struct Engine: Sendable {
             try await store.clearMailboxFailure(named: name)
         }
         return report
+    }
+
+    /// Each mailbox's sending limits within one tick: what it has left today and
+    /// when it may send next. Steps over a limit wait until it allows them.
+    final class LimitBudget: @unchecked Sendable {
+        struct Budget {
+            var limits: SendingLimits
+            var remainingToday: Int?
+            var nextAllowed: Timestamp?
+        }
+        let store: any Store
+        var budgets: [Int64: Budget?] = [:]
+
+        init(store: any Store) { self.store = store }
+
+        /// Nil when the step may go now (and counts it); otherwise until when and why it waits.
+        func check(_ mailbox: MailboxRecord, now: Timestamp) async throws -> (until: Timestamp, reason: String)? {
+            if budgets[mailbox.id] == nil {
+                let limits = SendingLimits(definition: mailbox.definition)
+                if limits.isEmpty {
+                    budgets[mailbox.id] = .some(nil)
+                } else {
+                    let stats = try await store.mailboxSendStats(mailboxID: mailbox.id, since: limits.startOfDay(now))
+                    budgets[mailbox.id] = Budget(
+                        limits: limits, remainingToday: limits.dailyCap.map { max(0, $0 - stats.sentSince) },
+                        nextAllowed: limits.minSpacingSeconds.flatMap { spacing in
+                            stats.lastSentAt.map { $0.adding(seconds: spacing) }
+                        })
+                }
+            }
+            guard var budget = budgets[mailbox.id] ?? nil else { return nil }
+            let limits = budget.limits
+            let zone = limits.timeZone.identifier
+            if !limits.isOpen(now), let window = limits.window {
+                return (limits.nextOpening(now), "outside the sending window \(window) (\(zone))")
+            }
+            if let remaining = budget.remainingToday, remaining <= 0 {
+                let until = limits.nextOpening(limits.startOfNextDay(now))
+                return (until, "the daily cap of \(limits.dailyCap ?? 0) message(s) is reached (\(zone) day)")
+            }
+            if let next = budget.nextAllowed, next > now {
+                let until = limits.nextOpening(next)
+                return (until, "at most one message every \(limits.minSpacingSeconds ?? 0) s from this mailbox")
+            }
+            budget.remainingToday = budget.remainingToday.map { $0 - 1 }
+            budget.nextAllowed = limits.minSpacingSeconds.map { now.adding(seconds: $0) }
+            budgets[mailbox.id] = budget
+            return nil
+        }
     }
 
     /// What one tick learned about its mailboxes' servers.

@@ -60,7 +60,9 @@ public enum Presenting {
         }
         guard let nextAt = row.nextSendAt else { return nil }
         var text = "step \(row.stepsSent + 1) of \(row.stepsTotal) due at \(nextAt.iso8601)"
-        if let retry = enrollment.retryAfter, retry == nextAt { text += " (retrying after a temporary failure)" }
+        if let retry = enrollment.retryAfter, retry == nextAt {
+            text += enrollment.waitReason.map { " (waiting: \($0))" } ?? " (retrying after a temporary failure)"
+        }
         if let failure = enrollment.events.last(where: { $0.type == .renderFailed && $0.step == row.stepsSent + 1 }) {
             text += "; last attempt could not be rendered: \(failure.detail ?? "")"
         }

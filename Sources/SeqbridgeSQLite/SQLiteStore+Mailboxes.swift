@@ -12,13 +12,13 @@ extension SQLiteStore {
                 sql: """
                     INSERT INTO mailbox (
                       name, from_name, from_address, transport, failure_grace_seconds, unsubscribe_url,
-                      unsubscribe_mailto, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                      unsubscribe_mailto, daily_cap, min_spacing_seconds, send_window, time_zone, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     mailbox.name, mailbox.fromName, mailbox.fromAddress.value, mailbox.transport,
-                    mailbox.failureGraceSeconds, mailbox.unsubscribeURL, mailbox.unsubscribeMailto,
-                    now.millisecondsSinceEpoch,
+                    mailbox.failureGraceSeconds, mailbox.unsubscribeURL, mailbox.unsubscribeMailto, mailbox.dailyCap,
+                    mailbox.minSpacingSeconds, mailbox.sendWindow, mailbox.timeZone, now.millisecondsSinceEpoch,
                 ])
         }
     }
@@ -37,7 +37,9 @@ extension SQLiteStore {
                 fromAddress: try EmailAddress(row[prefix + "from_address"] as String),
                 transport: row[prefix + "transport"],
                 failureGraceSeconds: row[prefix + "failure_grace_seconds"] ?? 3600,
-                unsubscribeURL: row[prefix + "unsubscribe_url"], unsubscribeMailto: row[prefix + "unsubscribe_mailto"]),
+                unsubscribeURL: row[prefix + "unsubscribe_url"], unsubscribeMailto: row[prefix + "unsubscribe_mailto"],
+                dailyCap: row[prefix + "daily_cap"], minSpacingSeconds: row[prefix + "min_spacing_seconds"],
+                sendWindow: row[prefix + "send_window"], timeZone: row[prefix + "time_zone"]),
             state: MailboxState(rawValue: row[prefix + "state"]) ?? .disconnected,
             stateDetail: row[prefix + "state_detail"],
             stateChangedAt: row.timestamp(prefix + "state_changed_at"),
@@ -97,6 +99,36 @@ extension SQLiteStore {
             let since = try Int64.fetchOne(
                 db, sql: "SELECT failing_since FROM mailbox WHERE id = ?", arguments: [mailboxID])
             return Timestamp(millisecondsSinceEpoch: since ?? now.millisecondsSinceEpoch)
+        }
+    }
+
+    public func mailboxSendStats(mailboxID: Int64, since: Timestamp) async throws -> MailboxSendStats {
+        try await writer.read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT (SELECT COUNT(*) FROM message WHERE mailbox_id = ? AND claimed_at >= ?) AS sent,
+                           (SELECT MAX(claimed_at) FROM message WHERE mailbox_id = ?) AS last
+                    """, arguments: [mailboxID, since.millisecondsSinceEpoch, mailboxID])
+            return MailboxSendStats(
+                sentSince: row?["sent"] ?? 0,
+                lastSentAt: (row?["last"] as Int64?).map { Timestamp(millisecondsSinceEpoch: $0) })
+        }
+    }
+
+    public func postponeSteps(_ items: [(enrollmentID: Int64, until: Timestamp)], reason: String) async throws {
+        guard !items.isEmpty else { return }
+        try await writer.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    UPDATE enrollment SET retry_after = ?, wait_reason = ?,
+                      next_send_at = MAX(COALESCE(next_send_at, ?), ?)
+                    WHERE id = ? AND next_send_at IS NOT NULL
+                    """)
+            for item in items {
+                let until = item.until.millisecondsSinceEpoch
+                try statement.execute(arguments: [until, reason, until, until, item.enrollmentID])
+            }
         }
     }
 

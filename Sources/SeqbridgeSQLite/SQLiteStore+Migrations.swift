@@ -124,7 +124,7 @@ extension SQLiteStore {
                     """)
         }
         // Real sending: mailbox health (since when its server has been failing, and for how
-        // long that is tolerated), its unsubscribe addresses, and HTML step bodies.
+        // long that is tolerated), unsubscribe addresses, sending limits, and HTML step bodies.
         migrator.registerMigration("0002-smtp-sending") { db in
             try db.execute(
                 sql: """
@@ -133,7 +133,14 @@ extension SQLiteStore {
                     ALTER TABLE mailbox ADD COLUMN failure_grace_seconds INTEGER NOT NULL DEFAULT 3600;
                     ALTER TABLE mailbox ADD COLUMN unsubscribe_url TEXT;
                     ALTER TABLE mailbox ADD COLUMN unsubscribe_mailto TEXT;
+                    ALTER TABLE mailbox ADD COLUMN daily_cap INTEGER;
+                    ALTER TABLE mailbox ADD COLUMN min_spacing_seconds INTEGER;
+                    ALTER TABLE mailbox ADD COLUMN send_window TEXT;
+                    ALTER TABLE mailbox ADD COLUMN time_zone TEXT;
                     ALTER TABLE step ADD COLUMN html TEXT;
+                    -- Why a due step waits (a sending limit), shown by `show`.
+                    ALTER TABLE enrollment ADD COLUMN wait_reason TEXT;
+                    CREATE INDEX message_mailbox_claimed ON message(mailbox_id, claimed_at);
                     """)
         }
         return migrator

@@ -86,7 +86,8 @@ extension SQLiteStore {
             let enrollments = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT e.id AS enrollment_id, e.token, e.retry_after, m.name AS mailbox, m.state AS mailbox_state,
+                    SELECT e.id AS enrollment_id, e.token, e.retry_after, e.wait_reason, m.name AS mailbox,
+                      m.state AS mailbox_state,
                       i.email, i.name, s.name AS sequence, e.status, e.reason, e.steps_sent,
                       (SELECT COUNT(*) FROM step st WHERE st.sequence_id = e.sequence_id) AS steps_total,
                       e.enrolled_at, e.last_sent_at, e.next_send_at, e.status_changed_at, e.detail
@@ -125,7 +126,8 @@ extension SQLiteStore {
                 return EnrollmentHistory(
                     token: row["token"], row: Self.exportRow(row), mailbox: row["mailbox"],
                     mailboxState: MailboxState(rawValue: row["mailbox_state"]) ?? .disconnected,
-                    retryAfter: row.timestamp("retry_after"), events: events, messages: messages)
+                    retryAfter: row.timestamp("retry_after"), waitReason: row["wait_reason"], events: events,
+                    messages: messages)
             }
             let decoder = JSONDecoder()
             return InfluencerHistory(

@@ -16,7 +16,9 @@ extension SQLiteStore {
                           m.state_detail AS m_state_detail, m.state_changed_at AS m_state_changed_at,
                           m.failing_since AS m_failing_since, m.failing_detail AS m_failing_detail,
                           m.failure_grace_seconds AS m_failure_grace_seconds,
-                          m.unsubscribe_url AS m_unsubscribe_url, m.unsubscribe_mailto AS m_unsubscribe_mailto
+                          m.unsubscribe_url AS m_unsubscribe_url, m.unsubscribe_mailto AS m_unsubscribe_mailto,
+                          m.daily_cap AS m_daily_cap, m.min_spacing_seconds AS m_min_spacing_seconds,
+                          m.send_window AS m_send_window, m.time_zone AS m_time_zone
                         FROM enrollment e
                         JOIN sequence s ON s.id = e.sequence_id
                         JOIN mailbox m ON m.id = s.mailbox_id
@@ -123,8 +125,10 @@ extension SQLiteStore {
                     ).execute(arguments: [now.millisecondsSinceEpoch, providerMessageID, rowID])
 
                     if message["retry_after"] as Int64? != nil {
-                        try db.cachedStatement(sql: "UPDATE enrollment SET retry_after = NULL WHERE id = ?")
-                            .execute(arguments: [enrollmentID])
+                        try db.cachedStatement(
+                            sql: "UPDATE enrollment SET retry_after = NULL, wait_reason = NULL WHERE id = ?"
+                        )
+                        .execute(arguments: [enrollmentID])
                     }
                     try Self.append(sent, to: enrollmentID, recordedAt: now, in: db)
                     waiting.append((report.messageID, providerMessageID, enrollmentID))
@@ -132,7 +136,7 @@ extension SQLiteStore {
                     // Not sent: release the claim so the step goes out later.
                     try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [rowID])
                     try db.execute(
-                        sql: "UPDATE enrollment SET retry_after = ? WHERE id = ?",
+                        sql: "UPDATE enrollment SET retry_after = ?, wait_reason = NULL WHERE id = ?",
                         arguments: [retryAt.millisecondsSinceEpoch, enrollmentID])
                     try Self.append(
                         NewEvent(

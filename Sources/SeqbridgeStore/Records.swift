@@ -19,11 +19,23 @@ public struct MailboxDefinition: Sendable, Hashable {
     /// RFC 8058) and/or a mail address; the enrollment's token is added to each.
     public var unsubscribeURL: String?
     public var unsubscribeMailto: String?
+    /// Sending limits: at most this many messages a day (local day in `timeZone`),
+    /// at least this long between two, and only inside the window (`mon-fri 09:00-17:00`).
+    public var dailyCap: Int?
+    public var minSpacingSeconds: Int64?
+    public var sendWindow: String?
+    /// An IANA zone (`Europe/Paris`); nil is UTC.
+    public var timeZone: String?
 
     public init(
         name: String, fromName: String?, fromAddress: EmailAddress, transport: String,
-        failureGraceSeconds: Int64 = 3600, unsubscribeURL: String? = nil, unsubscribeMailto: String? = nil
+        failureGraceSeconds: Int64 = 3600, unsubscribeURL: String? = nil, unsubscribeMailto: String? = nil,
+        dailyCap: Int? = nil, minSpacingSeconds: Int64? = nil, sendWindow: String? = nil, timeZone: String? = nil
     ) {
+        self.dailyCap = dailyCap
+        self.minSpacingSeconds = minSpacingSeconds
+        self.sendWindow = sendWindow
+        self.timeZone = timeZone
         self.name = name
         self.fromName = fromName
         self.fromAddress = fromAddress
@@ -381,13 +393,16 @@ public struct EnrollmentHistory: Sendable, Hashable {
     public var mailbox: String
     public var mailboxState: MailboxState
     public var retryAfter: Timestamp?
+    /// Why the next step waits past its time (a sending limit of the mailbox).
+    public var waitReason: String?
     public var events: [EventRecord]
     public var messages: [MessageRecord]
 
     public init(
         token: String, row: ExportRow, mailbox: String, mailboxState: MailboxState, retryAfter: Timestamp?,
-        events: [EventRecord], messages: [MessageRecord]
+        waitReason: String? = nil, events: [EventRecord], messages: [MessageRecord]
     ) {
+        self.waitReason = waitReason
         self.token = token
         self.row = row
         self.mailbox = mailbox
@@ -604,6 +619,17 @@ public struct DeliveryFacts: Sendable, Hashable {
         self.status = status
         self.reason = reason
         self.remoteMTA = remoteMTA
+    }
+}
+
+/// A mailbox's recent sending, for its limits.
+public struct MailboxSendStats: Sendable, Hashable {
+    public var sentSince: Int
+    public var lastSentAt: Timestamp?
+
+    public init(sentSince: Int, lastSentAt: Timestamp?) {
+        self.sentSince = sentSince
+        self.lastSentAt = lastSentAt
     }
 }
 

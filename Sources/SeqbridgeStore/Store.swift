@@ -18,6 +18,10 @@ public protocol Store: Sendable {
     func noteMailboxFailure(named name: String, detail: String, now: Timestamp) async throws -> Timestamp
     /// The mailbox's server works again.
     func clearMailboxFailure(named name: String) async throws
+    /// How many messages the mailbox has sent since a time, and when it last sent.
+    func mailboxSendStats(mailboxID: Int64, since: Timestamp) async throws -> MailboxSendStats
+    /// Holds due steps back until a time, with why (a sending limit); `show` tells it.
+    func postponeSteps(_ items: [(enrollmentID: Int64, until: Timestamp)], reason: String) async throws
 
     // Sequences
     func applySequence(_ sequence: SequenceDefinition, now: Timestamp) async throws -> SequenceApplyResult

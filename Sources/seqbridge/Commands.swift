@@ -119,6 +119,12 @@ struct MailboxCommand: AsyncParsableCommand {
         @Option(
             help: "An address recipients can mail to unsubscribe (List-Unsubscribe); the token is added as +TOKEN.")
         var unsubscribeMailto: String?
+        @Option(help: "At most this many messages a day (a day in --time-zone).") var dailyCap: Int?
+        @Option(help: "At least this long between two messages, e.g. 90s or 2m.") var minSpacing: String?
+        @Option(help: "Send only on these days and hours, e.g. \"mon-fri 09:00-17:00\" (in --time-zone).")
+        var window: String?
+        @Option(help: "The IANA time zone of the window and the daily cap, e.g. Europe/Paris (default UTC).")
+        var timeZone: String?
 
         func run() async throws {
             let grace: WaitDuration
@@ -128,9 +134,23 @@ struct MailboxCommand: AsyncParsableCommand {
                 throw ValidationError("--failure-grace '\(failureGrace)' is not a duration; write it as 30m, 1h or 1d.")
             }
             let url = try Transports.addingSecretSource(transport, environment: passwordEnv, file: passwordFile)
+            var spacing: Int64?
+            if let minSpacing {
+                do {
+                    spacing = try WaitDuration(parsing: minSpacing).seconds
+                } catch {
+                    throw ValidationError("--min-spacing '\(minSpacing)' is not a duration; write it as 90s, 2m or 1h.")
+                }
+            }
+            if let dailyCap, dailyCap < 1 { throw ValidationError("--daily-cap must be at least 1.") }
+            if let window { _ = try SendingWindow(parsing: window) }
+            if let timeZone, TimeZone(identifier: timeZone) == nil {
+                throw ValidationError("--time-zone '\(timeZone)' is not an IANA time zone such as Europe/Paris.")
+            }
             try await global.engine().addMailbox(
                 name: name, from: from, transport: url, failureGraceSeconds: grace.seconds,
-                unsubscribeURL: unsubscribeURL, unsubscribeMailto: unsubscribeMailto, now: global.timestamp())
+                unsubscribeURL: unsubscribeURL, unsubscribeMailto: unsubscribeMailto,
+                limits: (dailyCap, spacing, window, timeZone), now: global.timestamp())
             print("Mailbox '\(name)' added.")
         }
     }
@@ -320,7 +340,9 @@ struct Tick: AsyncParsableCommand {
 
     func run() async throws {
         let report = try await global.engine().tick(now: global.timestamp())
-        print("Sent \(report.sent) step(s); \(report.deferred) deferred; \(report.bounced) bounced.")
+        print(
+            "Sent \(report.sent) step(s); \(report.deferred) deferred; \(report.bounced) bounced."
+                + (report.waiting > 0 ? " \(report.waiting) held back by sending limits." : ""))
         for failure in report.renderFailures { printErr("Not sent: \(failure).") }
     }
 }

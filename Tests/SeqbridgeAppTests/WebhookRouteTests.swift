@@ -250,6 +250,10 @@ struct BrokenEventStore: Store {
         throw Failure()
     }
     func clearMailboxFailure(named name: String) async throws { throw Failure() }
+    func mailboxSendStats(mailboxID: Int64, since: Timestamp) async throws -> MailboxSendStats { throw Failure() }
+    func postponeSteps(_ items: [(enrollmentID: Int64, until: Timestamp)], reason: String) async throws {
+        throw Failure()
+    }
     func addMailbox(_ mailbox: MailboxDefinition, now: Timestamp) async throws {
         try await inner.addMailbox(mailbox, now: now)
     }
