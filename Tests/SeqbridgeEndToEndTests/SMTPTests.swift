@@ -18,7 +18,9 @@ final class SMTPServer: @unchecked Sendable {
     let port: Int
     let certificate: String
 
-    init(tls: String = "starttls", auth: String? = "maya:s3cret", pipelining: Bool = true) throws {
+    init(tls: String = "starttls", auth: String? = "maya:s3cret", pipelining: Bool = true, xoauth2: String? = nil)
+        throws
+    {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqbridge-smtp-\(UUID().uuidString)")
         out = folder.appendingPathComponent("received")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
@@ -38,6 +40,7 @@ final class SMTPServer: @unchecked Sendable {
         if tls == "tls" { arguments.append("--implicit-tls") }
         if let auth { arguments += ["--auth", auth] }
         if pipelining { arguments.append("--pipelining") }
+        if let xoauth2 { arguments += ["--xoauth2", xoauth2] }
         process.executableURL = URL(fileURLWithPath: Self.python)
         process.arguments = arguments
         let output = Pipe()
@@ -163,6 +166,21 @@ struct SMTPTests {
         try cli.run("tick", "--now", "2026-11-02T10:00:00Z")
         #expect(try server.received().count == 2)
         #expect(server.connections == 1)
+    }
+
+    @Test func xoauth2SendsTheBearerToken() throws {
+        let server = try SMTPServer(xoauth2: "maya@brightside.example:ya29.token-value")
+        defer { server.stop() }
+        var cli = try CLI()
+        cli.environment["SMTP_PASS"] = "ya29.token-value"
+        try setUp(cli, server, url: server.url(user: "maya%40brightside.example") + "&auth=xoauth2")
+        try enroll(cli, ["ana@example.com"])
+        try cli.run("tick", "--now", "2026-11-02T10:00:00Z")
+        #expect(try server.received().count == 1)
+        var expired = cli
+        expired.environment["SMTP_PASS"] = "expired-token"
+        let test = try expired.run("mailbox", "test", "outreach", expect: 1)
+        #expect(test.stderr.contains("authentication failed"))
     }
 
     @Test func refusedCredentialsDisconnectTheMailboxAndStopEveryoneInFlight() throws {

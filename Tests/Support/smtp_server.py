@@ -6,6 +6,7 @@ reject-* get 550 5.1.1, full-* get 552 5.2.2, later-* get 451 4.3.0.
 """
 import argparse
 import asyncio
+import base64
 import json
 import os
 import socket
@@ -18,9 +19,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword, SMTP
 
 
 class Handler:
-    def __init__(self, out, pipelining):
+    def __init__(self, out, pipelining, xoauth2=None):
         self.out = out
         self.pipelining = pipelining
+        self.xoauth2 = xoauth2
         self.count = 0
         self.sessions = set()
         self.lock = threading.Lock()
@@ -34,6 +36,19 @@ class Handler:
         if self.pipelining:
             responses.insert(-1, "250-PIPELINING")
         return responses
+
+    async def auth_XOAUTH2(self, server, args):
+        """user=USER^Aauth=Bearer TOKEN^A^A, base64, as Gmail and Outlook take it."""
+        if not self.xoauth2 or len(args) < 2:
+            return AuthResult(success=False, handled=False)
+        try:
+            decoded = base64.b64decode(args[1]).decode()
+        except Exception:
+            return AuthResult(success=False, handled=False)
+        user, token = self.xoauth2.split(":", 1)
+        if decoded == "user=%s\x01auth=Bearer %s\x01\x01" % (user, token):
+            return AuthResult(success=True, auth_data=user)
+        return AuthResult(success=False, handled=False)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0].lower()
@@ -67,6 +82,7 @@ def main():
     parser.add_argument("--implicit-tls", action="store_true")
     parser.add_argument("--auth", help="user:password")
     parser.add_argument("--pipelining", action="store_true")
+    parser.add_argument("--xoauth2", help="user:token accepted by AUTH XOAUTH2")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
@@ -89,7 +105,7 @@ def main():
             return AuthResult(success=True)
         return AuthResult(success=False, handled=False)
 
-    handler = Handler(args.out, args.pipelining)
+    handler = Handler(args.out, args.pipelining, args.xoauth2)
     kwargs = dict(hostname="127.0.0.1", port=port, authenticator=authenticator if args.auth else None,
                   auth_required=bool(args.auth), auth_require_tls=bool(context), data_size_limit=10 * 1024 * 1024)
     if context and args.implicit_tls:
