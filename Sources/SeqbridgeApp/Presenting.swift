@@ -239,6 +239,16 @@ public enum Presenting {
             let from = definition.fromName.map { "\($0) <\(definition.fromAddress)>" } ?? definition.fromAddress.value
             var line = pad(definition.name, 16) + pad(mailbox.state.rawValue, 14) + pad(from, 40) + definition.transport
             if let detail = mailbox.stateDetail { line += "  (\(detail))" }
+            if mailbox.state == .connected, let since = mailbox.failingSince {
+                line += "  (failing since \(since.iso8601): \(mailbox.failingDetail ?? "unknown"))"
+            }
+            var limits: [String] = []
+            if let cap = definition.dailyCap { limits.append("\(cap)/day") }
+            if let spacing = definition.minSpacingSeconds { limits.append("one per \(spacing)s") }
+            if let window = definition.sendWindow { limits.append(window) }
+            if !limits.isEmpty {
+                line += "  [limits: \(limits.joined(separator: ", ")) \(definition.timeZone ?? "UTC")]"
+            }
             lines.append(line)
         }
         return lines.joined(separator: "\n") + "\n"

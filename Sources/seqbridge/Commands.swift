@@ -344,6 +344,11 @@ struct Tick: AsyncParsableCommand {
             "Sent \(report.sent) step(s); \(report.deferred) deferred; \(report.bounced) bounced."
                 + (report.waiting > 0 ? " \(report.waiting) held back by sending limits." : ""))
         for failure in report.renderFailures { printErr("Not sent: \(failure).") }
+        for name in report.disconnected {
+            printErr(
+                "Mailbox '\(name)' was disconnected; its running enrollments are in Error. `seqbridge mailbox list` shows why; fix it, then `seqbridge mailbox reconnect \(name)`."
+            )
+        }
     }
 }
 

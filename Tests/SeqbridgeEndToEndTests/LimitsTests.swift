@@ -42,6 +42,7 @@ struct LimitsTests {
     @Test func theDailyCapHoldsTheRestUntilTheNextLocalDay() throws {
         let cli = try CLI()
         try setUp(cli, ["--daily-cap", "2", "--time-zone", "Europe/Paris"])
+        #expect(try cli.run("mailbox", "list").stdout.contains("[limits: 2/day Europe/Paris]"))
         for index in 0..<5 {
             try cli.run("enroll", "p\(index)@example.com", "--sequence", "s", "--now", "2026-11-02T09:00:00Z")
         }

@@ -245,9 +245,12 @@ struct SMTPTests {
         let first = try cli.run("tick", "--now", "2026-11-02T10:00:00Z")
         #expect(first.stdout.contains("0 bounced"))
         #expect(try cli.exportRows().allSatisfy { $0["status"] as? String == "scheduled" })
-        #expect(!(try cli.run("mailbox", "list").stdout.contains("disconnected")))
+        let list = try cli.run("mailbox", "list").stdout
+        #expect(!list.contains("disconnected"))
+        #expect(list.contains("(failing since 2026-11-02T10:00:00Z:"))
         // Still failing 40 minutes later: beyond the 30-minute grace, the mailbox is disconnected.
-        try cli.run("tick", "--now", "2026-11-02T10:40:00Z")
+        let second = try cli.run("tick", "--now", "2026-11-02T10:40:00Z")
+        #expect(second.stderr.contains("Mailbox 'outreach' was disconnected"))
         #expect(try cli.run("mailbox", "list").stdout.contains("disconnected"))
         for row in try cli.exportRows() {
             #expect(row["reason"] as? String == "mailbox_disconnected")
