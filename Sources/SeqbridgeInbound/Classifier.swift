@@ -63,7 +63,7 @@ struct Context {
     func personal(_ type: EventType) -> ProviderEvent {
         var ids: [String] = []
         for name in ["in-reply-to", "references"] {
-            for header in mail.root.headers where header.key == name {
+            for header in mail.root.headers(named: name) {
                 for id in AddressScan.messageIDs(in: Bytes.text(header.value)) where !ids.contains(id) {
                     ids.append(id)
                 }

@@ -126,7 +126,7 @@ extension DeliveryReports {
             && !contains(failureText, any: permanentMarkers)
         var excluded = Set<String>()
         for name in ["from", "to", "sender", "reply-to", "return-path", "cc"] {
-            for header in mail.root.headers where header.key == name {
+            for header in mail.root.headers(named: name) {
                 excluded.formUnion(AddressScan.addresses(in: header.value))
             }
         }

@@ -1,13 +1,28 @@
 /// One header field: its name and its value, still as bytes.
 public struct MIMEHeader: Sendable {
-    /// The name in lower case, for lookups.
-    public let key: String
+    /// The name as written.
+    let name: ArraySlice<UInt8>
     /// The value as received, folded; unfolded only when read.
     let raw: ArraySlice<UInt8>
 
-    init(key: String, raw: ArraySlice<UInt8>) {
-        self.key = key
+    init(name: ArraySlice<UInt8>, raw: ArraySlice<UInt8>) {
+        self.name = name
         self.raw = raw
+    }
+
+    /// The name in lower case.
+    public var key: String { String(decoding: Bytes.lowercased(name), as: UTF8.self) }
+
+    /// Whether the header has this name; `lowercasedName` must be lower case ASCII.
+    @inline(__always)
+    public func isNamed(_ lowercasedName: [UInt8]) -> Bool {
+        guard name.count == lowercasedName.count else { return false }
+        var index = name.startIndex
+        for byte in lowercasedName {
+            if Bytes.lower(name[index]) != byte { return false }
+            index += 1
+        }
+        return true
     }
 
     /// The value unfolded (line ends removed) and trimmed.
@@ -155,8 +170,14 @@ public struct MIMEPart: Sendable {
 
     /// The first header of that name (case-insensitive), as bytes.
     public func headerBytes(_ name: String) -> [UInt8]? {
-        let key = name.utf8.contains(where: { $0 &- 65 < 26 }) ? name.lowercased() : name
-        return headers.first { $0.key == key }?.value
+        let key = Bytes.lowercased(name.utf8)
+        return headers.first { $0.isNamed(key) }?.value
+    }
+
+    /// Every header of that name, in order.
+    public func headers(named name: String) -> [MIMEHeader] {
+        let key = Bytes.lowercased(name.utf8)
+        return headers.filter { $0.isNamed(key) }
     }
 
     /// The first header of that name with encoded words decoded.
@@ -165,8 +186,8 @@ public struct MIMEPart: Sendable {
     }
 
     public func hasHeader(_ name: String) -> Bool {
-        let key = name.utf8.contains(where: { $0 &- 65 < 26 }) ? name.lowercased() : name
-        return headers.contains { $0.key == key }
+        let key = Bytes.lowercased(name.utf8)
+        return headers.contains { $0.isNamed(key) }
     }
 
     public var transferEncoding: String {

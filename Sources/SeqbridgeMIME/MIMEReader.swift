@@ -16,6 +16,8 @@ public struct MIMELimits: Sendable {
     }
 }
 
+private let contentTypeName = Array("content-type".utf8)
+
 /// Reads RFC 5322 / MIME messages from bytes. It never fails: broken
 /// structure degrades to fewer parts, never to a crash or a hang.
 public enum MIMEReader {
@@ -30,7 +32,7 @@ public enum MIMEReader {
         let (headers, bodyStart) = readHeaders(bytes, limits: limits)
         let body = bytes[bodyStart...]
         let contentType =
-            headers.first { $0.key == "content-type" }.map { ContentType(parsing: $0.value) } ?? .textPlain
+            headers.first { $0.isNamed(contentTypeName) }.map { ContentType(parsing: $0.value) } ?? .textPlain
         var part = MIMEPart(headers: headers, body: body, parts: [], contentType: contentType, depth: depth)
         if contentType.type == "multipart", depth < limits.maxDepth,
             let boundary = contentType.parameters["boundary"], !boundary.isEmpty
@@ -65,10 +67,7 @@ public enum MIMEReader {
         var valueEnd = index
         func flush() {
             if let current = name, headers.count < limits.maxHeaders {
-                headers.append(
-                    MIMEHeader(
-                        key: String(decoding: Bytes.lowercased(current), as: UTF8.self),
-                        raw: bytes[valueStart..<valueEnd]))
+                headers.append(MIMEHeader(name: current, raw: bytes[valueStart..<valueEnd]))
             }
             name = nil
         }
