@@ -14,6 +14,18 @@ public enum Bytes {
     }
 
     /// An ASCII-lower-cased copy (other bytes unchanged).
+    public static func lowercased(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.withUnsafeBufferPointer { lowercased(buffer: $0) }
+    }
+
+    public static func lowercased(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        bytes.withUnsafeBufferPointer { lowercased(buffer: $0) }
+    }
+
+    public static func lowercased(_ bytes: String.UTF8View) -> [UInt8] {
+        lowercased(Array(bytes))
+    }
+
     public static func lowercased<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
         if let fast = bytes.withContiguousStorageIfAvailable({ lowercased(buffer: $0) }) { return fast }
         return lowercased(buffer: Array(bytes).withUnsafeBufferPointer { Array($0) }[...])

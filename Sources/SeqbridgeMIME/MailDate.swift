@@ -6,32 +6,31 @@ public enum MailDate {
     public static func parse(_ text: String) -> Int64? {
         var bytes = Array(text.utf8)
         if let paren = bytes.firstIndex(of: 40) { bytes.removeSubrange(paren...) }
-        let tokens = bytes.split(whereSeparator: { $0 == 32 || $0 == 44 || $0 == 9 || $0 == 10 || $0 == 13 }).map {
-            Substring(String(decoding: $0, as: UTF8.self))
-        }
         var day: Int?
         var month: Int?
         var year: Int?
         var time: (Int, Int, Int)?
         var offsetMinutes = 0
-        for token in tokens {
-            if time == nil, token.contains(":") {
-                let pieces = token.split(separator: ":").map { Int($0) }
+        for token in bytes.split(whereSeparator: { $0 == 32 || $0 == 44 || $0 == 9 || $0 == 10 || $0 == 13 }) {
+            let first = token[token.startIndex]
+            if time == nil, token.contains(58) {
+                let pieces = token.split(separator: 58, omittingEmptySubsequences: false).map(number)
                 guard pieces.count >= 2, let h = pieces[0], let m = pieces[1] else { return nil }
-                let s = pieces.count > 2 ? (pieces[2] ?? 0) : 0
-                time = (h, m, s)
-            } else if let number = Int(token), token.first != "+", token.first != "-" {
-                if day == nil, number >= 1, number <= 31, month == nil || year == nil {
-                    day = number
+                time = (h, m, pieces.count > 2 ? (pieces[2] ?? 0) : 0)
+            } else if first &- 48 < 10, let value = number(token) {
+                if day == nil, value >= 1, value <= 31, month == nil || year == nil {
+                    day = value
                 } else if year == nil {
-                    year = number < 50 ? 2000 + number : (number < 1000 ? 1900 + number : number)
+                    year = value < 50 ? 2000 + value : (value < 1000 ? 1900 + value : value)
                 }
-            } else if month == nil, let index = months.firstIndex(of: token.prefix(3).lowercased()) {
-                month = index + 1
-            } else if token.first == "+" || token.first == "-", token.count == 5, let value = Int(token.dropFirst()) {
-                let sign = token.first == "-" ? -1 : 1
+            } else if first == 43 || first == 45, token.count == 5, let value = number(token.dropFirst()) {
+                let sign = first == 45 ? -1 : 1
                 offsetMinutes = sign * ((value / 100) * 60 + value % 100)
-            } else if let zone = zones[token.uppercased()] {
+            } else if month == nil, token.count >= 3,
+                let index = months.firstIndex(of: String(decoding: Bytes.lowercased(token.prefix(3)), as: UTF8.self))
+            {
+                month = index + 1
+            } else if token.count <= 4, let zone = zones[String(decoding: token, as: UTF8.self).uppercased()] {
                 offsetMinutes = zone * 60
             }
         }
@@ -41,6 +40,17 @@ public enum MailDate {
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = Int64(days) * 86_400 + Int64(time.0 * 3600 + time.1 * 60 + time.2) - Int64(offsetMinutes * 60)
         return seconds * 1000
+    }
+
+    /// A decimal number of up to 9 digits, or nil.
+    static func number(_ bytes: ArraySlice<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 9 else { return nil }
+        var value = 0
+        for byte in bytes {
+            guard byte &- 48 < 10 else { return nil }
+            value = value * 10 + Int(byte - 48)
+        }
+        return value
     }
 
     static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
