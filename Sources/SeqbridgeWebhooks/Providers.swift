@@ -6,20 +6,35 @@ import SeqbridgeStore
 public struct WebhookRequest: Sendable {
     public var body: [UInt8]
     /// Header names in lower case.
-    public var headers: [String: String]
+    public var headers: [String: String] {
+        didSet { contentType = Self.mediaType(headers["content-type"]) }
+    }
     /// When it arrived, for events that carry no time of their own.
     public var receivedAt: Timestamp
 
     public init(body: [UInt8], headers: [String: String], receivedAt: Timestamp) {
         self.body = body
-        self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { $1 })
+        // Names arrive in lower case from the HTTP server; only others are rebuilt.
+        if headers.keys.allSatisfy({ !$0.utf8.contains(where: { $0 &- 65 < 26 }) }) {
+            self.headers = headers
+        } else {
+            self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { $1 })
+        }
         self.receivedAt = receivedAt
+        contentType = Self.mediaType(self.headers["content-type"])
     }
 
-    public var contentType: String {
-        (headers["content-type"] ?? "").split(separator: ";").first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        } ?? ""
+    /// The media type of the body, lower case, without parameters (`application/json`).
+    public private(set) var contentType: String
+
+    static func mediaType(_ header: String?) -> String {
+        let value = Array((header ?? "").utf8)
+        let head = value.split(separator: UInt8(ascii: ";"), maxSplits: 1, omittingEmptySubsequences: false).first ?? []
+        var start = head.startIndex
+        var end = head.endIndex
+        while start < end, head[start] == 32 || head[start] == 9 { start += 1 }
+        while end > start, head[end - 1] == 32 || head[end - 1] == 9 { end -= 1 }
+        return String(decoding: head[start..<end].map { $0 &- 65 < 26 ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 }
 
