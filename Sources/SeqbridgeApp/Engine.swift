@@ -173,7 +173,7 @@ public struct Engine: Sendable {
         var cursor: DueCursor?
         var transportsByMailbox: [Int64: any MailTransport] = [:]
         var health = MailboxHealth()
-        let limits = LimitBudget(store: store)
+        var limits = LimitBudget(store: store)
         let templates = StepRenderer.Cache()
         while true {
             let due = try await store.dueSteps(now: now, after: cursor, limit: batchSize)
@@ -300,7 +300,7 @@ public struct Engine: Sendable {
 
     /// Each mailbox's sending limits within one tick: what it has left today and
     /// when it may send next. Steps over a limit wait until it allows them.
-    final class LimitBudget: @unchecked Sendable {
+    struct LimitBudget {
         struct Budget {
             var limits: SendingLimits
             var remainingToday: Int?
@@ -312,7 +312,9 @@ public struct Engine: Sendable {
         init(store: any Store) { self.store = store }
 
         /// Nil when the step may go now (and counts it); otherwise until when and why it waits.
-        func check(_ mailbox: MailboxRecord, now: Timestamp) async throws -> (until: Timestamp, reason: String)? {
+        mutating func check(_ mailbox: MailboxRecord, now: Timestamp) async throws -> (
+            until: Timestamp, reason: String
+        )? {
             if budgets[mailbox.id] == nil {
                 let limits = SendingLimits(definition: mailbox.definition)
                 if limits.isEmpty {

@@ -89,9 +89,11 @@ extension Engine {
     public static let ingestSources = Providers.names + InboundSources.ingestNames
 
     /// `ingest`: the listener's path on a saved payload. With `dryRun` nothing is
-    /// stored; the normalized events come back with the message each would match.
+    /// stored. With `withMatches` the events come back with the message each
+    /// matches (otherwise `matches` is empty).
     public func ingest(
-        file: String, source: String, contentType: String? = nil, dryRun: Bool, now: Timestamp
+        file: String, source: String, contentType: String? = nil, dryRun: Bool, withMatches: Bool = false,
+        now: Timestamp
     ) async throws -> (
         events: [ProviderEvent], matches: [MessageMatch?], summary: IntakeSummary?
     ) {
@@ -116,7 +118,7 @@ extension Engine {
         default:
             events = try Providers.decode(provider: source, request).events
         }
-        let matches = try await store.matchMessages(events)
+        let matches = withMatches ? try await store.matchMessages(events) : []
         if dryRun { return (events, matches, nil) }
         var summary = IntakeSummary()
         summary.count(try await store.recordProviderEvents(events, now: now))

@@ -9,7 +9,10 @@ public struct SendingLimits: Sendable, Equatable {
     public var dailyCap: Int?
     public var minSpacingSeconds: Int64?
     public var window: SendingWindow?
-    public var timeZone: TimeZone
+    /// Days and hours are counted in the mailbox's time zone.
+    let calendar: Calendar
+
+    public var timeZone: TimeZone { calendar.timeZone }
 
     public var isEmpty: Bool { dailyCap == nil && minSpacingSeconds == nil && window == nil }
 
@@ -17,13 +20,9 @@ public struct SendingLimits: Sendable, Equatable {
         dailyCap = definition.dailyCap
         minSpacingSeconds = definition.minSpacingSeconds
         window = definition.sendWindow.flatMap { try? SendingWindow(parsing: $0) }
-        timeZone = definition.timeZone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
-    }
-
-    var calendar: Calendar {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        return calendar
+        calendar.timeZone = definition.timeZone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
+        self.calendar = calendar
     }
 
     static func date(_ time: Timestamp) -> Date {
@@ -41,7 +40,6 @@ public struct SendingLimits: Sendable, Equatable {
 
     /// Local midnight at the start of the next day.
     public func startOfNextDay(_ time: Timestamp) -> Timestamp {
-        let calendar = calendar
         let today = calendar.startOfDay(for: Self.date(time))
         return Self.timestamp(calendar.date(byAdding: .day, value: 1, to: today) ?? today.addingTimeInterval(86_400))
     }
@@ -57,7 +55,6 @@ public struct SendingLimits: Sendable, Equatable {
     /// The first moment at or after `time` inside the window.
     public func nextOpening(_ time: Timestamp) -> Timestamp {
         guard let window, !isOpen(time) else { return time }
-        let calendar = calendar
         let start = Self.date(time)
         for offset in 0...8 {
             guard let day = calendar.date(byAdding: .day, value: offset, to: calendar.startOfDay(for: start)) else {

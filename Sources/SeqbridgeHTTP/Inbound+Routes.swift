@@ -16,7 +16,7 @@ extension WebhookRoutes {
             guard InboundSources.names.contains(source) else {
                 return json(
                     .notFound,
-                    #"{"error":\#(jsonString("There is no inbound source named '\(source)'; use one of \(InboundSources.names.joined(separator: ", ")).")))}"#
+                    #"{"error":\#(Report.jsonString("There is no inbound source named '\(source)'; use one of \(InboundSources.names.joined(separator: ", ")).")))}"#
                 )
             }
             return await process(request, label: "inbound-\(source)", logger: logger) {
@@ -37,5 +37,3 @@ extension WebhookRoutes {
         }
     }
 }
-
-func jsonString(_ text: String) -> String { Report.jsonString(text) }

@@ -29,6 +29,7 @@ enum Complaints {
         return event
     }
 
+    static let feedbackTypeAbuse = Array("feedback-type: abuse".utf8)
     static let headerMarkers = ["x-hmxmroriginalrecipient", "x-aol-ip"]
     static let subjectMarkers: [[UInt8]] = [
         "complaint", "abuse report", "email feedback report", "feedback loop", "fbl report", "spam report",
@@ -54,7 +55,7 @@ enum Complaints {
         }
         let feedbackTypeInText = mail.leaves.contains { part in
             part.contentType.type == "text"
-                && Bytes.find(Array("feedback-type: abuse".utf8), in: Bytes.lowercased(part.body)) != nil
+                && Bytes.find(feedbackTypeAbuse, in: Bytes.lowercased(part.body)) != nil
         }
         guard
             hasMarkerHeader || feedbackTypeInText || (subjectSaysSo && senderSaysSo)

@@ -202,7 +202,7 @@ enum DeliveryReports {
                     if reason == .other, let status, status.hasPrefix("5.1.") { bounceClass = .hard }
                 }
                 if diagnostic == nil || diagnostic!.isEmpty {
-                    diagnostic = status.map { "\($0) \(reason!.rawValue.replacingOccurrences(of: "_", with: " "))" }
+                    diagnostic = status.map { "\($0) \(reason!.rawValue.replacing("_", with: " "))" }
                 }
             }
             var timestamp = when

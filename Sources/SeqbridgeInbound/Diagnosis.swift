@@ -137,9 +137,8 @@ public enum Diagnosis {
     static func reasonFromCode(_ status: String) -> BounceReason? {
         let pieces = status.split(separator: ".")
         guard pieces.count == 3 else { return nil }
+        if isAddressCode(status) { return .userUnknown }
         switch (pieces[1], pieces[2]) {
-        case ("1", "1"), ("1", "3"), ("1", "6"), ("1", "0"): return .userUnknown
-        case ("1", "10"): return .userUnknown
         case ("1", "2"), ("4", "4"): return .domainUnknown
         case ("2", "2"): return .mailboxFull
         case ("2", "1"): return .mailboxDisabled
@@ -287,11 +286,9 @@ public enum Diagnosis {
 
         init(_ text: String) {
             bytes = Array(text.utf8)
-            first = Phrase.bigram(bytes[0], bytes.count > 1 ? bytes[1] : 0)
-            last = bytes.count > 2 ? Phrase.bigram(bytes[bytes.count - 2], bytes[bytes.count - 1]) : first
+            first = BigramFilter.bigram(bytes[0], bytes.count > 1 ? bytes[1] : 0)
+            last = bytes.count > 2 ? BigramFilter.bigram(bytes[bytes.count - 2], bytes[bytes.count - 1]) : first
         }
-
-        @inline(__always) static func bigram(_ a: UInt8, _ b: UInt8) -> Int { (Int(a) &* 31 &+ Int(b)) & 4095 }
     }
 
     static let compiledPhrases: [(BounceReason, [Phrase])] = phrases.map { ($0.0, $0.1.map(Phrase.init)) }
@@ -301,23 +298,13 @@ public enum Diagnosis {
         + compiledPhrases.filter { !policyReasons.contains($0.0) }
 
     /// The reason of the first phrase found, most specific reasons first (with
-    /// `policyFirst`, the policy reasons come first). A bitmap of the text's
-    /// bigrams rules most phrases out before any search.
+    /// `policyFirst`, the policy reasons come first). The text's bigrams rule
+    /// most phrases out before any search.
     static func reasonFromText(_ lowered: [UInt8], policyFirst: Bool = false) -> BounceReason? {
         guard lowered.count > 1 else { return nil }
-        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64) { bits -> BounceReason? in
-            bits.initialize(repeating: 0)
-            lowered.withUnsafeBufferPointer { text in
-                for index in 1..<text.count {
-                    let bigram = Phrase.bigram(text[index - 1], text[index])
-                    bits[bigram >> 6] |= 1 << UInt64(bigram & 63)
-                }
-            }
-            @inline(__always) func present(_ bigram: Int) -> Bool {
-                bits[bigram >> 6] & (1 << UInt64(bigram & 63)) != 0
-            }
+        return BigramFilter.with(lowered) { filter -> BounceReason? in
             for (reason, list) in policyFirst ? policyFirstPhrases : compiledPhrases {
-                for phrase in list where present(phrase.first) && present(phrase.last) {
+                for phrase in list where filter.mayContain(first: phrase.first, last: phrase.last) {
                     if Bytes.find(phrase.bytes, in: lowered) != nil { return reason }
                 }
             }

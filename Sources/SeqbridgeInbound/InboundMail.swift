@@ -221,35 +221,12 @@ extension String {
         guard contains("&") else { return self }
         return
             self
-            .replacingOccurrences(of: "&lt;", with: "<")
-            .replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&quot;", with: "\"")
-            .replacingOccurrences(of: "&#39;", with: "'")
-            .replacingOccurrences(of: "&nbsp;", with: " ")
-            .replacingOccurrences(of: "&amp;", with: "&")
-    }
-
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.range(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
-    }
-}
-
-extension Substring {
-    func range(of target: String) -> Range<Substring.Index>? {
-        guard let first = target.first else { return nil }
-        var index = startIndex
-        while let hit = self[index...].firstIndex(of: first) {
-            if self[hit...].hasPrefix(target) { return hit..<self.index(hit, offsetBy: target.count) }
-            index = self.index(after: hit)
-        }
-        return nil
+            .replacing("&lt;", with: "<")
+            .replacing("&gt;", with: ">")
+            .replacing("&quot;", with: "\"")
+            .replacing("&#39;", with: "'")
+            .replacing("&nbsp;", with: " ")
+            .replacing("&amp;", with: "&")
     }
 }
 

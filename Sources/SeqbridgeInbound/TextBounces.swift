@@ -81,23 +81,8 @@ extension DeliveryReports {
         guard lowered.count >= 256, markers.count >= 8 else {
             return markers.contains { Bytes.find($0, in: lowered) != nil }
         }
-        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64) { bits -> Bool in
-            bits.initialize(repeating: 0)
-            lowered.withUnsafeBufferPointer { text in
-                for index in 1..<text.count {
-                    let bigram = Diagnosis.Phrase.bigram(text[index - 1], text[index])
-                    bits[bigram >> 6] |= 1 << UInt64(bigram & 63)
-                }
-            }
-            for marker in markers where marker.count >= 2 {
-                let first = Diagnosis.Phrase.bigram(marker[0], marker[1])
-                let last = Diagnosis.Phrase.bigram(marker[marker.count - 2], marker[marker.count - 1])
-                guard bits[first >> 6] & (1 << UInt64(first & 63)) != 0,
-                    bits[last >> 6] & (1 << UInt64(last & 63)) != 0
-                else { continue }
-                if Bytes.find(marker, in: lowered) != nil { return true }
-            }
-            return markers.contains { $0.count < 2 && Bytes.find($0, in: lowered) != nil }
+        return BigramFilter.with(lowered) { filter in
+            markers.contains { filter.mayContain($0) && Bytes.find($0, in: lowered) != nil }
         }
     }
 

@@ -87,25 +87,11 @@ public enum InboundSources {
             return classify(rebuilt(headerBlock: block, text: text), source: "inbound-postmark", request: request)
         case "ses":
             try checkType(request, accepted: ["application/json", "text/plain"])
-            guard let envelope = object(try parseJSON(request.body)), let kind = string(envelope["Type"]) else {
-                throw .unparseable("expected an SNS message with a Type")
-            }
-            let topic = string(envelope["TopicArn"]) ?? ""
-            switch kind {
-            case "SubscriptionConfirmation":
-                guard let url = string(envelope["SubscribeURL"]) else {
-                    throw .unparseable("SubscriptionConfirmation without SubscribeURL")
-                }
-                return Decoded(
-                    webhook: DecodedWebhook(
-                        events: [], control: .subscriptionConfirmation(subscribeURL: url, topicARN: topic)),
-                    fields: [:], kinds: [])
-            case "UnsubscribeConfirmation":
-                return Decoded(
-                    webhook: DecodedWebhook(events: [], control: .unsubscribeConfirmation(topicARN: topic)),
-                    fields: [:], kinds: [])
-            case "Notification": break
-            default: throw .unparseable("SNS message type '\(kind)' is not Notification or a confirmation")
+            let envelope: JSONObject
+            switch try SNSMessage.open(request) {
+            case .control(let control):
+                return Decoded(webhook: DecodedWebhook(events: [], control: control), fields: [:], kinds: [])
+            case .notification(let notification): envelope = notification
             }
             guard let text = string(envelope["Message"]), let notification = object(try parseJSON(Array(text.utf8)))
             else { throw .unparseable("the SNS Message is not SES JSON") }

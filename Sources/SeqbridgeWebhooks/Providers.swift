@@ -1,14 +1,13 @@
 import Foundation
 import SeqbridgeCore
+import SeqbridgeMIME
 import SeqbridgeStore
 
 /// A webhook request as received: the exact body bytes and the headers.
 public struct WebhookRequest: Sendable {
     public var body: [UInt8]
     /// Header names in lower case.
-    public var headers: [String: String] {
-        didSet { contentType = Self.mediaType(headers["content-type"]) }
-    }
+    public var headers: [String: String]
     /// When it arrived, for events that carry no time of their own.
     public var receivedAt: Timestamp
 
@@ -21,20 +20,13 @@ public struct WebhookRequest: Sendable {
             self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { $1 })
         }
         self.receivedAt = receivedAt
-        contentType = Self.mediaType(self.headers["content-type"])
     }
 
     /// The media type of the body, lower case, without parameters (`application/json`).
-    public private(set) var contentType: String
-
-    static func mediaType(_ header: String?) -> String {
-        let value = Array((header ?? "").utf8)
-        let head = value.split(separator: UInt8(ascii: ";"), maxSplits: 1, omittingEmptySubsequences: false).first ?? []
-        var start = head.startIndex
-        var end = head.endIndex
-        while start < end, head[start] == 32 || head[start] == 9 { start += 1 }
-        while end > start, head[end - 1] == 32 || head[end - 1] == 9 { end -= 1 }
-        return String(decoding: head[start..<end].map { $0 &- 65 < 26 ? $0 | 0x20 : $0 }, as: UTF8.self)
+    public var contentType: String {
+        let value = Array((headers["content-type"] ?? "").utf8)
+        let head = value.firstIndex(of: UInt8(ascii: ";")).map { value[..<$0] } ?? value[...]
+        return String(decoding: Bytes.lowercased(Bytes.trimmed(head)), as: UTF8.self)
     }
 }
 

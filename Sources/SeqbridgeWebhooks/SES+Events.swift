@@ -1,10 +1,13 @@
 import SeqbridgeCore
 import SeqbridgeStore
 
-/// Amazon SES through an SNS subscription: the SNS envelope carries the SES
-/// notification (or event-publishing record) as a JSON string in `Message`.
-enum SES {
-    static func decode(_ request: WebhookRequest) throws(WebhookError) -> DecodedWebhook {
+/// An Amazon SNS message as posted to us: a message about the subscription
+/// itself, or a notification envelope whose `Message` carries the payload.
+enum SNSMessage {
+    case control(ControlMessage)
+    case notification(JSONObject)
+
+    static func open(_ request: WebhookRequest) throws(WebhookError) -> SNSMessage {
         guard let envelope = object(try parseJSON(request.body)), let kind = string(envelope["Type"]) else {
             throw .unparseable("expected an SNS message with a Type")
         }
@@ -14,14 +17,26 @@ enum SES {
             guard let url = string(envelope["SubscribeURL"]) else {
                 throw .unparseable("SubscriptionConfirmation without SubscribeURL")
             }
-            return DecodedWebhook(events: [], control: .subscriptionConfirmation(subscribeURL: url, topicARN: topic))
+            return .control(.subscriptionConfirmation(subscribeURL: url, topicARN: topic))
         case "UnsubscribeConfirmation":
-            return DecodedWebhook(events: [], control: .unsubscribeConfirmation(topicARN: topic))
+            return .control(.unsubscribeConfirmation(topicARN: topic))
         case "Notification":
-            break
+            return .notification(envelope)
         default:
             throw .unparseable(
                 "SNS message type '\(kind)' is not Notification, SubscriptionConfirmation or UnsubscribeConfirmation")
+        }
+    }
+}
+
+/// Amazon SES through an SNS subscription: the SNS envelope carries the SES
+/// notification (or event-publishing record) as a JSON string in `Message`.
+enum SES {
+    static func decode(_ request: WebhookRequest) throws(WebhookError) -> DecodedWebhook {
+        let envelope: JSONObject
+        switch try SNSMessage.open(request) {
+        case .control(let control): return DecodedWebhook(events: [], control: control)
+        case .notification(let notification): envelope = notification
         }
         let snsID = string(envelope["MessageId"]) ?? hashID(canonical(envelope))
         guard let text = string(envelope["Message"]), let message = object(try parseJSON(Array(text.utf8))) else {

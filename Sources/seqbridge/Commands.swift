@@ -508,7 +508,8 @@ struct Ingest: AsyncParsableCommand {
 
     func run() async throws {
         let (events, matches, summary) = try await global.engine().ingest(
-            file: file, source: source, contentType: contentType, dryRun: dryRun, now: global.timestamp())
+            file: file, source: source, contentType: contentType, dryRun: dryRun, withMatches: json,
+            now: global.timestamp())
         if json { for (event, match) in zip(events, matches) { print(Engine.eventJSON(event, match: match)) } }
         if let summary {
             printErr(

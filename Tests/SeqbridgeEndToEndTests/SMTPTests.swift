@@ -48,12 +48,7 @@ final class SMTPServer: @unchecked Sendable {
         process.standardInput = input
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var seen = ""
-        while !seen.contains("\n") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-        }
+        let seen = output.firstLine()
         guard seen.hasPrefix("READY "),
             let port = Int(seen.dropFirst(6).trimmingCharacters(in: .whitespacesAndNewlines))
         else {

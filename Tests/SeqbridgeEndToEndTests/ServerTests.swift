@@ -5,6 +5,19 @@ import Testing
     import FoundationNetworking
 #endif
 
+extension Pipe {
+    /// What the process wrote up to its first line end (or until it closed the pipe).
+    func firstLine() -> String {
+        var seen = ""
+        while !seen.contains("\n") {
+            let chunk = fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        return seen
+    }
+}
+
 /// `seqbridge serve` on loopback, with its address read from its first line.
 final class Server: @unchecked Sendable {
     let process: Process
@@ -19,12 +32,7 @@ final class Server: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var seen = ""
-        while !seen.contains("\n") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-        }
+        let seen = out.firstLine()
         url = seen.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
     }
 
