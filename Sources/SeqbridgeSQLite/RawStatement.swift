@@ -75,6 +75,11 @@ final class RawStatement {
         return false
     }
 
+    /// Ends a query read before its last row.
+    func finish() {
+        sqlite3_reset(statement)
+    }
+
     func text(_ column: Int32) -> String? {
         guard let pointer = sqlite3_column_text(statement, column) else { return nil }
         let count = Int(sqlite3_column_bytes(statement, column))

@@ -109,12 +109,13 @@ extension SQLiteStore {
                 sql: """
                     SELECT id FROM enrollment WHERE influencer_id = ? AND status IN ('scheduled', 'in_progress', 'error')
                     """, arguments: [influencerID])
+            let refresher = try Refresher(db)
             for enrollmentID in open {
                 try Self.append(
                     NewEvent(
                         key: "email_changed:\(enrollmentID):\(now.millisecondsSinceEpoch):\(new)", type: .emailChanged,
                         at: now, source: "operator", detail: "address changed from \(old) to \(new)"),
-                    to: enrollmentID, recordedAt: now, in: db)
+                    to: enrollmentID, recordedAt: now, in: db, refresher: refresher)
             }
         }
     }

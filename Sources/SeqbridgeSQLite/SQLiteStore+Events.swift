@@ -15,17 +15,22 @@ struct NewEvent {
     var detail: String? = nil
 }
 
-/// The event types that can change a status, as an SQL list.
-let significantTypes = EventType.allCases.filter(\.affectsStatus).map { "'\($0.rawValue)'" }.joined(separator: ", ")
+/// The event types that can change a status (`EventType.affectsStatus`), as
+/// an SQL list in the very order of the `event_significant` index's condition:
+/// SQLite uses a partial index only for the same expression.
+let significantTypes = """
+    'enrolled', 'step_sent', 'unenrolled', 'mailbox_disconnected', 'replied', 'complained', 'unsubscribed', \
+    'bounced', 'failed', 'rejected'
+    """
 
 extension SQLiteStore {
     /// Appends an event (once: a second event with the same key is ignored)
     /// and brings the enrollment's cached status up to date. Returns whether
-    /// the event was new.
+    /// the event was new. A transaction appending many events passes one `refresher`.
     @discardableResult
-    static func append(_ event: NewEvent, to enrollmentID: Int64, recordedAt: Timestamp, in db: Database) throws
-        -> Bool
-    {
+    static func append(
+        _ event: NewEvent, to enrollmentID: Int64, recordedAt: Timestamp, in db: Database, refresher: Refresher? = nil
+    ) throws -> Bool {
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO event (enrollment_id, key, type, occurred_at, recorded_at, source, message_id, step,
@@ -42,7 +47,7 @@ extension SQLiteStore {
         try suppressIfNeeded(
             Event(key: event.key, type: event.type, at: event.at, bounceClass: event.bounceClass),
             messageID: event.messageID, enrollmentID: enrollmentID, detail: event.detail, now: recordedAt, in: db)
-        try refresh(enrollmentID: enrollmentID, now: recordedAt, in: db)
+        _ = try (refresher ?? Refresher(db)).refresh(enrollmentID: enrollmentID, now: recordedAt)
         return true
     }
 
@@ -68,54 +73,93 @@ extension SQLiteStore {
     /// Recomputes an enrollment's cached status, counters and next send time
     /// from its whole event history through the pure status fold.
     static func refresh(enrollmentID: Int64, now: Timestamp, in db: Database) throws {
-        // Only the events that can change a status are read: the fold gives the
-        // same state without the others (delivered, opened, ...), however many there are.
-        let statement = try db.cachedStatement(
-            sql: """
-                SELECT key, type, occurred_at, message_id, step, steps_total, bounce_class, detail
-                FROM event WHERE enrollment_id = ? AND type IN (\(significantTypes))
-                """)
+        _ = try Refresher(db).refresh(enrollmentID: enrollmentID, now: now)
+    }
+}
+
+/// A status refresh on statements prepared once per transaction: only the
+/// events that can change a status are read (through `event_significant`),
+/// however many opens and clicks surround them, and each sequence's waits once.
+final class Refresher {
+    private let events: RawStatement
+    private let enrollment: RawStatement
+    private let steps: RawStatement
+    private let update: RawStatement
+    private var waits: [Int64: [WaitDuration]] = [:]
+
+    init(_ db: Database) throws {
+        events = try RawStatement(
+            db,
+            """
+            SELECT key, type, occurred_at, message_id, step, steps_total, bounce_class, detail
+            FROM event INDEXED BY event_significant WHERE enrollment_id = ? AND type IN (\(significantTypes))
+            """)
+        enrollment = try RawStatement(
+            db,
+            """
+            SELECT e.status, e.reason, e.sequence_id, e.retry_after,
+              EXISTS (SELECT 1 FROM message m WHERE m.enrollment_id = e.id AND m.state = 'claimed')
+            FROM enrollment e WHERE e.id = ?
+            """)
+        steps = try RawStatement(db, "SELECT wait_seconds FROM step WHERE sequence_id = ? ORDER BY position")
+        update = try RawStatement(
+            db,
+            """
+            UPDATE enrollment SET status = ?, reason = ?, detail = ?, steps_sent = ?, last_sent_at = ?,
+              next_send_at = ?, status_changed_at = ?, updated_at = ?
+            WHERE id = ?
+            """)
+    }
+
+    /// Brings the enrollment's row up to date; answers its status and reason
+    /// before and after (nil when there is no such enrollment).
+    func refresh(enrollmentID: Int64, now: Timestamp) throws -> (
+        before: (Status, Reason?), after: (Status, Reason?)
+    )? {
+        enrollment.bind(1, enrollmentID)
+        guard try enrollment.step() else { return nil }
+        let before = (Status(rawValue: enrollment.text(0) ?? "") ?? .scheduled, enrollment.text(1).flatMap(Reason.init))
+        let sequenceID = enrollment.int64(2) ?? 0
+        let retryAfter = enrollment.int64(3).map(Timestamp.init(millisecondsSinceEpoch:))
+        let held = enrollment.int64(4) == 1
+        enrollment.finish()
+
         var details: [String: String] = [:]
         var coreEvents: [Event] = []
-        let rows = try Row.fetchCursor(statement, arguments: [enrollmentID])
-        while let row = try rows.next() {
-            guard let type = EventType(rawValue: row[1]) else { continue }
-            let key: String = row[0]
-            if let detail: String = row[7] { details[key] = detail }
+        events.bind(1, enrollmentID)
+        while try events.step() {
+            guard let type = events.text(1).flatMap(EventType.init(rawValue:)) else { continue }
+            let key = events.text(0) ?? ""
+            if let detail = events.text(7) { details[key] = detail }
             coreEvents.append(
                 Event(
-                    key: key, type: type, at: Timestamp(millisecondsSinceEpoch: row[2]), messageID: row[3],
-                    step: row[4],
-                    stepsTotal: row[5], bounceClass: (row[6] as String?).flatMap(BounceClass.init(rawValue:))))
+                    key: key, type: type, at: Timestamp(millisecondsSinceEpoch: events.int64(2) ?? 0),
+                    messageID: events.text(3), step: events.int64(4).map { Int($0) },
+                    stepsTotal: events.int64(5).map { Int($0) },
+                    bounceClass: events.text(6).flatMap(BounceClass.init(rawValue:))))
         }
         let state = foldStatus(coreEvents)
-        guard
-            let enrollment = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT e.sequence_id, e.retry_after,
-                          EXISTS (SELECT 1 FROM message m WHERE m.enrollment_id = e.id AND m.state = 'claimed')
-                            AS held
-                        FROM enrollment e WHERE e.id = ?
-                        """), arguments: [enrollmentID])
-        else { return }
-        let waits = try Int64.fetchAll(
-            db.cachedStatement(sql: "SELECT wait_seconds FROM step WHERE sequence_id = ? ORDER BY position"),
-            arguments: [enrollment["sequence_id"] as Int64]
-        ).map(WaitDuration.init(seconds:))
-        let held: Bool = enrollment["held"]
-        let next = held ? nil : nextSendAt(state: state, waits: waits, notBefore: enrollment.timestamp("retry_after"))
-        let detail = state.transitions.last.flatMap { details[$0.eventKey] }
-        try db.cachedStatement(
-            sql: """
-                UPDATE enrollment SET status = ?, reason = ?, detail = ?, steps_sent = ?, last_sent_at = ?,
-                  next_send_at = ?, status_changed_at = ?, updated_at = ?
-                WHERE id = ?
-                """
-        ).execute(arguments: [
-            state.status.rawValue, state.reason?.rawValue, detail, state.stepsSent,
-            state.lastSentAt?.millisecondsSinceEpoch, next?.millisecondsSinceEpoch,
-            state.statusChangedAt?.millisecondsSinceEpoch, now.millisecondsSinceEpoch, enrollmentID,
-        ])
+        let next =
+            held ? nil : nextSendAt(state: state, waits: try waits(sequenceID: sequenceID), notBefore: retryAfter)
+        update.bind(1, state.status.rawValue)
+        update.bind(2, state.reason?.rawValue)
+        update.bind(3, state.transitions.last.flatMap { details[$0.eventKey] })
+        update.bind(4, Int64(state.stepsSent))
+        update.bind(5, state.lastSentAt?.millisecondsSinceEpoch)
+        update.bind(6, next?.millisecondsSinceEpoch)
+        update.bind(7, state.statusChangedAt?.millisecondsSinceEpoch)
+        update.bind(8, now.millisecondsSinceEpoch)
+        update.bind(9, enrollmentID)
+        try update.run()
+        return (before, (state.status, state.reason))
+    }
+
+    private func waits(sequenceID: Int64) throws -> [WaitDuration] {
+        if let known = waits[sequenceID] { return known }
+        var found: [WaitDuration] = []
+        steps.bind(1, sequenceID)
+        while try steps.step() { found.append(WaitDuration(seconds: steps.int64(0) ?? 0)) }
+        waits[sequenceID] = found
+        return found
     }
 }

@@ -66,12 +66,13 @@ extension SQLiteStore {
                     SELECT e.id FROM enrollment e JOIN sequence s ON s.id = e.sequence_id
                     WHERE s.mailbox_id = ? AND e.status IN ('scheduled', 'in_progress')
                     """, arguments: [mailboxID])
+            let refresher = try Refresher(db)
             for enrollmentID in affected {
                 try Self.append(
                     NewEvent(
                         key: "disconnected:\(enrollmentID):\(now.millisecondsSinceEpoch)",
                         type: .mailboxDisconnected, at: now, source: "seqbridge", detail: detail),
-                    to: enrollmentID, recordedAt: now, in: db)
+                    to: enrollmentID, recordedAt: now, in: db, refresher: refresher)
             }
             return affected.count
         }

@@ -143,6 +143,16 @@ extension SQLiteStore {
                     CREATE INDEX message_mailbox_claimed ON message(mailbox_id, claimed_at);
                     """)
         }
+        migrator.registerMigration("0003-significant-events") { db in
+            // The events a status refresh reads, without the opens and clicks
+            // beside them. The list is frozen here; `significantTypes` must equal it.
+            try db.execute(
+                sql: """
+                    CREATE INDEX event_significant ON event(enrollment_id)
+                      WHERE type IN ('enrolled', 'step_sent', 'unenrolled', 'mailbox_disconnected', 'replied',
+                                     'complained', 'unsubscribed', 'bounced', 'failed', 'rejected');
+                    """)
+        }
         return migrator
     }
 }

@@ -13,17 +13,11 @@ extension SQLiteStore {
             }
             // Each touched enrollment is folded once, however many of its events came in.
             var transitions: [StatusChange: Int] = [:]
-            let read = try db.cachedStatement(sql: "SELECT status, reason FROM enrollment WHERE id = ?")
-            func current(_ id: Int64) throws -> (Status, Reason?)? {
-                guard let row = try Row.fetchOne(read, arguments: [id]), let status = Status(rawValue: row[0]) else {
-                    return nil
-                }
-                return (status, (row[1] as String?).flatMap(Reason.init(rawValue:)))
-            }
+            let refresher = try Refresher(db)
             for enrollmentID in pending {
-                let before = try current(enrollmentID)
-                try Self.refresh(enrollmentID: enrollmentID, now: now, in: db)
-                if let before, let after = try current(enrollmentID), before.0 != after.0 || before.1 != after.1 {
+                if let (before, after) = try refresher.refresh(enrollmentID: enrollmentID, now: now),
+                    before.0 != after.0 || before.1 != after.1
+                {
                     transitions[StatusChange(from: before.0, to: after.0, reason: after.1), default: 0] += 1
                 }
             }

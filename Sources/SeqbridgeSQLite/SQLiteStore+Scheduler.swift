@@ -108,6 +108,7 @@ extension SQLiteStore {
                     FROM message m JOIN enrollment e ON e.id = m.enrollment_id
                     WHERE m.message_id = ? AND m.state = 'claimed'
                     """)
+            let refresher = try Refresher(db)
             // Reports that arrived before we recorded the send (a fast provider) are applied after it.
             var waiting: [(messageID: String, providerMessageID: String?, enrollmentID: Int64)] = []
             for report in reports {
@@ -130,7 +131,7 @@ extension SQLiteStore {
                         )
                         .execute(arguments: [enrollmentID])
                     }
-                    try Self.append(sent, to: enrollmentID, recordedAt: now, in: db)
+                    try Self.append(sent, to: enrollmentID, recordedAt: now, in: db, refresher: refresher)
                     waiting.append((report.messageID, providerMessageID, enrollmentID))
                 case .deferred(let detail, let retryAt):
                     // Not sent: release the claim so the step goes out later.
@@ -142,17 +143,17 @@ extension SQLiteStore {
                         NewEvent(
                             key: "deferred:\(report.messageID)", type: .sendDeferred, at: now, source: "seqbridge",
                             step: step, detail: detail),
-                        to: enrollmentID, recordedAt: now, in: db)
+                        to: enrollmentID, recordedAt: now, in: db, refresher: refresher)
                 case .bounced(let detail, let bounceClass):
                     try db.execute(
                         sql: "UPDATE message SET state = 'bounced', sent_at = ? WHERE id = ?",
                         arguments: [now.millisecondsSinceEpoch, rowID])
-                    try Self.append(sent, to: enrollmentID, recordedAt: now, in: db)
+                    try Self.append(sent, to: enrollmentID, recordedAt: now, in: db, refresher: refresher)
                     try Self.append(
                         NewEvent(
                             key: "bounced:\(report.messageID)", type: .bounced, at: now, source: "seqbridge",
                             messageID: report.messageID, bounceClass: bounceClass, detail: detail),
-                        to: enrollmentID, recordedAt: now, in: db)
+                        to: enrollmentID, recordedAt: now, in: db, refresher: refresher)
                 }
             }
             guard !waiting.isEmpty, try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM unmatched_hint)") == true

@@ -45,7 +45,8 @@ extension SQLiteStore {
                 db,
                 sql: "SELECT id FROM enrollment WHERE sequence_id = ? AND status IN ('scheduled', 'in_progress')",
                 arguments: [sequenceID])
-            for enrollmentID in active { try Self.refresh(enrollmentID: enrollmentID, now: now, in: db) }
+            let refresher = try Refresher(db)
+            for enrollmentID in active { _ = try refresher.refresh(enrollmentID: enrollmentID, now: now) }
             return .updated
         }
     }

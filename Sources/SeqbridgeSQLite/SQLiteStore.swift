@@ -7,16 +7,21 @@ import SeqbridgeStore
 /// `synchronous = FULL` so a committed transaction survives a crash.
 public final class SQLiteStore: Store {
     let writer: any DatabaseWriter
+    private let checkpointer: Checkpointer?
 
     /// Opens (creating if needed) the database at `path` and brings its schema
-    /// up to date. `:memory:` gives a private in-memory database.
-    public init(path: String) throws {
+    /// up to date. `:memory:` gives a private in-memory database. With
+    /// `backgroundCheckpoints` (for long-running writers: the service, bulk
+    /// import) the log is copied into the database file by a thread of its own.
+    public init(path: String, backgroundCheckpoints: Bool = false) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
+        let background = backgroundCheckpoints && path != ":memory:"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // A fixed 8 MiB page cache per connection: bounded, whatever the table sizes.
             try db.execute(sql: "PRAGMA cache_size = -8192")
+            if background { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.writerFallbackPages)") }
         }
         if path == ":memory:" {
             writer = try DatabaseQueue(configuration: configuration)
@@ -34,7 +39,10 @@ public final class SQLiteStore: Store {
             throw StoreError.newerSchema(found: applied.count, known: migrator.migrations.count)
         }
         try migrator.migrate(writer)
+        checkpointer = background ? try Checkpointer(path: path) : nil
     }
+
+    deinit { checkpointer?.stop() }
 
     public func ping() async throws {
         _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }

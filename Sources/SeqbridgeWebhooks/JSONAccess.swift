@@ -2,15 +2,15 @@ import Crypto
 import Foundation
 import SeqbridgeCore
 
-/// Reading loosely typed JSON from `JSONSerialization`: providers send numbers
-/// as strings and strings as numbers, so every accessor is forgiving.
+/// Reading loosely typed JSON (the shapes `JSONSerialization` gives): providers
+/// send numbers as strings and strings as numbers, so every accessor is forgiving.
 typealias JSONObject = [String: Any]
 
 func parseJSON(_ bytes: [UInt8]) throws(WebhookError) -> Any {
     do {
-        return try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+        return try JSONReader.read(bytes).value
     } catch {
-        throw .unparseable("the body is not valid JSON")
+        throw .unparseable(error.description)
     }
 }
 

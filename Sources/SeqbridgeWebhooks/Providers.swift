@@ -82,13 +82,17 @@ public enum Providers {
     static func elements(of bytes: [UInt8], arrayOnly: Bool = false) throws(WebhookError) -> [(
         value: Any, raw: String
     )] {
-        let parsed = try parseJSON(bytes)
-        if arrayOnly, !(parsed is [Any]) { throw .unparseable("expected a JSON array") }
-        if let list = parsed as? [Any] {
-            if let raws = splitJSONArray(bytes), raws.count == list.count { return Array(zip(list, raws)) }
-            return list.map { ($0, canonical($0)) }
+        let parsed: (value: Any, elements: [Range<Int>]?)
+        do {
+            parsed = try JSONReader.read(bytes)
+        } catch {
+            throw .unparseable(error.description)
         }
-        if parsed is JSONObject { return [(parsed, String(decoding: bytes, as: UTF8.self))] }
+        if let list = parsed.value as? [Any], let ranges = parsed.elements {
+            return zip(list, ranges).map { ($0, String(decoding: bytes[$1], as: UTF8.self)) }
+        }
+        if arrayOnly { throw .unparseable("expected a JSON array") }
+        if parsed.value is JSONObject { return [(parsed.value, String(decoding: bytes, as: UTF8.self))] }
         throw .unparseable("expected a JSON object or array")
     }
 

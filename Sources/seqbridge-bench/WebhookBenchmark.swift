@@ -130,9 +130,9 @@ enum WebhookBenchmark {
             ])
         let now = Timestamp(iso8601: "2026-11-02T09:00:00Z")!
         _ = try await store.enrollBatch(
-            (0..<1_000).map { (InfluencerFields(email: "bench\($0)@example.com"), "bench\($0)") }, sequence: "launch",
+            (0..<20_000).map { (InfluencerFields(email: "bench\($0)@example.com"), "bench\($0)") }, sequence: "launch",
             force: false, now: now)
-        let due = try await store.dueSteps(now: now, after: nil, limit: 1_000)
+        let due = try await store.dueSteps(now: now, after: nil, limit: 20_000)
         let claims = due.map {
             ClaimRequest(
                 enrollmentID: $0.enrollmentID, step: 1, messageID: "bench.\($0.enrollmentID)@brightside.example",

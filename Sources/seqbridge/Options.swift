@@ -25,12 +25,13 @@ struct GlobalOptions: ParsableArguments {
         return parsed
     }
 
-    func engine() throws -> Engine {
+    /// `backgroundCheckpoints` for commands that write for a long time (serve, import).
+    func engine(backgroundCheckpoints: Bool = false) throws -> Engine {
         let path = databasePath
         if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") { throw AppError.postgresNotAvailable }
         let store: SQLiteStore
         do {
-            store = try SQLiteStore(path: path)
+            store = try SQLiteStore(path: path, backgroundCheckpoints: backgroundCheckpoints)
         } catch let error as StoreError {
             throw error
         } catch {

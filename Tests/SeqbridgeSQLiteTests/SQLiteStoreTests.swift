@@ -67,7 +67,7 @@ struct SQLiteStoreTests {
         let mode = try database.store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let applied = try database.store.writer.read { db in try SQLiteStore.migrator.appliedIdentifiers(db) }
-        #expect(Set(applied) == ["0001-initial", "0002-smtp-sending"])
+        #expect(Set(applied) == ["0001-initial", "0002-smtp-sending", "0003-significant-events"])
         // Opening again finds the schema current and changes nothing.
         _ = try SQLiteStore(path: database.path)
     }
@@ -77,7 +77,43 @@ struct SQLiteStoreTests {
         try database.store.writer.write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999-future')")
         }
-        #expect(throws: StoreError.newerSchema(found: 3, known: 2)) { try SQLiteStore(path: database.path) }
+        #expect(throws: StoreError.newerSchema(found: 4, known: 3)) { try SQLiteStore(path: database.path) }
+    }
+
+    /// The refresh reads the events that change a status through a partial
+    /// index; SQLite uses it only when the query's list is the index's own.
+    @Test func theSignificantTypesAreTheIndexConditionAndTheStatusChangingTypes() throws {
+        let database = try TemporaryDatabase()
+        let named = Set(
+            significantTypes.split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+            })
+        #expect(named == Set(EventType.allCases.filter(\.affectsStatus).map(\.rawValue)))
+        let plan = try database.store.writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "EXPLAIN QUERY PLAN SELECT key FROM event WHERE enrollment_id = 1 AND type IN (\(significantTypes))"
+            ).map { $0["detail"] as String }
+        }
+        #expect(plan.contains { $0.contains("event_significant") }, "\(plan)")
+    }
+
+    /// The service's store copies the log into the database file on a thread of
+    /// its own; what is committed is there for every reader, and closing stops it.
+    @Test func backgroundCheckpointsKeepEveryCommit() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString).sqlite").path
+        var store: SQLiteStore? = try SQLiteStore(path: path, backgroundCheckpoints: true)
+        try await store!.seed()
+        for index in 0..<50 {
+            try await store!.enroll(
+                InfluencerFields(email: "c\(index)@example.com"), sequence: "launch", token: "t\(index)", force: false,
+                now: at("2026-11-02T09:00:00Z"))
+        }
+        let autocheckpoint = try await store!.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        #expect(autocheckpoint == Checkpointer.writerFallbackPages)
+        store = nil
+        let reopened = try SQLiteStore(path: path)
+        #expect(try await reopened.statusCounts(sequence: nil).reduce(0) { $0 + $1.count } == 50)
     }
 
     /// A database made by the first release is upgraded in place and keeps its rows.
