@@ -1,4 +1,5 @@
 import CoreMetrics
+import NIOConcurrencyHelpers
 import Prometheus
 import SeqbridgeApp
 import SeqbridgeStore
@@ -9,41 +10,51 @@ public final class ServiceMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
 
+    /// Each counter made once: making one goes through the registry's lock and lookups.
+    private let counters = NIOLockedValueBox<[CounterKey: CoreMetrics.Counter]>([:])
+
+    private struct CounterKey: Hashable {
+        var label: String
+        var values: [String]
+    }
+
     public init() {
         factory = PrometheusMetricsFactory(registry: registry)
     }
 
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+        let key = CounterKey(label: label, values: dimensions.map(\.1))
+        return counters.withLockedValue { known in
+            if let counter = known[key] { return counter }
+            let counter = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+            known[key] = counter
+            return counter
+        }
+    }
+
     func request(provider: String, outcome: String) {
-        Counter(
-            label: "seqbridge_webhook_requests_total", dimensions: [("provider", provider), ("outcome", outcome)],
-            factory: factory
-        ).increment()
+        counter("seqbridge_webhook_requests_total", [("provider", provider), ("outcome", outcome)]).increment()
     }
 
     func events(_ events: [ProviderEvent], summary: IntakeSummary) {
-        for event in events {
-            Counter(
-                label: "seqbridge_events_total", dimensions: [("source", event.source), ("type", event.type.rawValue)],
-                factory: factory
-            ).increment()
+        var byKind: [[String]: Int] = [:]
+        for event in events { byKind[[event.source, event.type.rawValue], default: 0] += 1 }
+        for (kind, count) in byKind {
+            counter("seqbridge_events_total", [("source", kind[0]), ("type", kind[1])]).increment(by: count)
         }
         for (name, count) in [
             ("applied", summary.applied), ("duplicate", summary.duplicates), ("unmatched", summary.unmatched),
             ("malformed", summary.malformed),
         ] where count > 0 {
-            Counter(label: "seqbridge_event_dispositions_total", dimensions: [("disposition", name)], factory: factory)
-                .increment(by: count)
+            counter("seqbridge_event_dispositions_total", [("disposition", name)]).increment(by: count)
         }
     }
 
     func transitions(_ changes: [StatusChange: Int]) {
         for (change, count) in changes {
-            Counter(
-                label: "seqbridge_status_transitions_total",
-                dimensions: [
-                    ("from", change.from.rawValue), ("to", change.to.rawValue),
-                    ("reason", change.reason?.rawValue ?? ""),
-                ], factory: factory
+            counter(
+                "seqbridge_status_transitions_total",
+                [("from", change.from.rawValue), ("to", change.to.rawValue), ("reason", change.reason?.rawValue ?? "")]
             ).increment(by: count)
         }
     }

@@ -25,7 +25,8 @@ final class Checkpointer: @unchecked Sendable {
         let code = sqlite3_open_v2(path, &connection, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil)
         guard code == SQLITE_OK, let connection else {
             sqlite3_close(connection)
-            throw StoreError.unavailable("the checkpoint connection to \(path) could not be opened (SQLite code \(code))")
+            throw StoreError.unavailable(
+                "the checkpoint connection to \(path) could not be opened (SQLite code \(code))")
         }
         sqlite3_busy_timeout(connection, 1_000)
         let handle = Handle(connection)

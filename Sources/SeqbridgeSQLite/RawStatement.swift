@@ -1,29 +1,26 @@
 import GRDB
 import GRDBSQLite
 
-/// A prepared statement driven through the SQLite C API, for the one path
-/// where per-row overhead decides the speed: bulk import. It runs inside the
-/// transactions GRDB opens on the same connection.
+/// A prepared statement driven through the SQLite C API, for the paths where
+/// per-row overhead decides the speed (bulk import, reported events, status
+/// refresh). It is the connection's cached GRDB statement, so it is prepared
+/// once per connection, not once per transaction, and GRDB finalizes it.
 final class RawStatement {
     private let connection: OpaquePointer
+    private let owner: Statement
     private let statement: OpaquePointer
     private let sql: String
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     init(_ db: Database, _ sql: String) throws {
         guard let connection = db.sqliteConnection else { throw DatabaseError(message: "the database is closed") }
-        var statement: OpaquePointer?
-        let code = sqlite3_prepare_v2(connection, sql, -1, &statement, nil)
-        guard code == SQLITE_OK, let statement else {
-            throw DatabaseError(
-                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)), sql: sql)
-        }
+        owner = try db.cachedStatement(sql: sql)
+        sqlite3_reset(owner.sqliteStatement)
+        sqlite3_clear_bindings(owner.sqliteStatement)
         self.connection = connection
-        self.statement = statement
+        self.statement = owner.sqliteStatement
         self.sql = sql
     }
-
-    deinit { sqlite3_finalize(statement) }
 
     func bind(_ index: Int32, _ value: String?) {
         guard let value else {

@@ -9,18 +9,25 @@ public final class SQLiteStore: Store {
     let writer: any DatabaseWriter
     private let checkpointer: Checkpointer?
 
+    /// Who holds the store: a one-off command, or the long-running service.
+    public enum Role: Sendable {
+        /// A fixed 8 MiB page cache per connection: bounded, whatever the table sizes.
+        case command
+        /// A 64 MiB page cache per connection, so the indexes that events land
+        /// in at random stay in memory, and checkpoints on a thread of their own.
+        case service
+    }
+
     /// Opens (creating if needed) the database at `path` and brings its schema
-    /// up to date. `:memory:` gives a private in-memory database. With
-    /// `backgroundCheckpoints` (for long-running writers: the service, bulk
-    /// import) the log is copied into the database file by a thread of its own.
-    public init(path: String, backgroundCheckpoints: Bool = false) throws {
+    /// up to date. `:memory:` gives a private in-memory database.
+    public init(path: String, role: Role = .command) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
-        let background = backgroundCheckpoints && path != ":memory:"
+        let background = role == .service && path != ":memory:"
+        let cacheKiB = role == .service ? 65_536 : 8_192
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // A fixed 8 MiB page cache per connection: bounded, whatever the table sizes.
-            try db.execute(sql: "PRAGMA cache_size = -8192")
+            try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
             if background { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.writerFallbackPages)") }
         }
         if path == ":memory:" {

@@ -26,7 +26,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let engine = try global.engine(backgroundCheckpoints: true)
+        let engine = try global.engine(role: .service)
         let environment = ProcessInfo.processInfo.environment
         let secrets = try WebhookSecrets.fromEnvironment(environment)
         let topics = Set(

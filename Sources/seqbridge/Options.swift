@@ -25,13 +25,12 @@ struct GlobalOptions: ParsableArguments {
         return parsed
     }
 
-    /// `backgroundCheckpoints` for commands that write for a long time (serve, import).
-    func engine(backgroundCheckpoints: Bool = false) throws -> Engine {
+    func engine(role: SQLiteStore.Role = .command) throws -> Engine {
         let path = databasePath
         if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") { throw AppError.postgresNotAvailable }
         let store: SQLiteStore
         do {
-            store = try SQLiteStore(path: path, backgroundCheckpoints: backgroundCheckpoints)
+            store = try SQLiteStore(path: path, role: role)
         } catch let error as StoreError {
             throw error
         } catch {

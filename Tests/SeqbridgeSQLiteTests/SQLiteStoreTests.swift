@@ -86,13 +86,15 @@ struct SQLiteStoreTests {
         let database = try TemporaryDatabase()
         let named = Set(
             significantTypes.split(separator: ",").map {
-                $0.trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+                $0.trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(
+                    in: CharacterSet(charactersIn: "'"))
             })
         #expect(named == Set(EventType.allCases.filter(\.affectsStatus).map(\.rawValue)))
         let plan = try database.store.writer.read { db in
             try Row.fetchAll(
                 db,
-                sql: "EXPLAIN QUERY PLAN SELECT key FROM event WHERE enrollment_id = 1 AND type IN (\(significantTypes))"
+                sql:
+                    "EXPLAIN QUERY PLAN SELECT key FROM event WHERE enrollment_id = 1 AND type IN (\(significantTypes))"
             ).map { $0["detail"] as String }
         }
         #expect(plan.contains { $0.contains("event_significant") }, "\(plan)")
@@ -101,16 +103,20 @@ struct SQLiteStoreTests {
     /// The service's store copies the log into the database file on a thread of
     /// its own; what is committed is there for every reader, and closing stops it.
     @Test func backgroundCheckpointsKeepEveryCommit() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString).sqlite").path
-        var store: SQLiteStore? = try SQLiteStore(path: path, backgroundCheckpoints: true)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString).sqlite")
+            .path
+        var store: SQLiteStore? = try SQLiteStore(path: path, role: .service)
         try await store!.seed()
         for index in 0..<50 {
             try await store!.enroll(
                 InfluencerFields(email: "c\(index)@example.com"), sequence: "launch", token: "t\(index)", force: false,
                 now: at("2026-11-02T09:00:00Z"))
         }
-        let autocheckpoint = try await store!.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        let autocheckpoint = try await store!.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")
+        }
         #expect(autocheckpoint == Checkpointer.writerFallbackPages)
+        let cache = try await store!.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
+        #expect(cache == -65_536)
         store = nil
         let reopened = try SQLiteStore(path: path)
         #expect(try await reopened.statusCounts(sequence: nil).reduce(0) { $0 + $1.count } == 50)

@@ -9,7 +9,8 @@ import Testing
     static func render(_ value: Any) -> String {
         switch value {
         case let object as [String: Any]:
-            return "{" + object.keys.sorted().map { "\($0.debugDescription):\(render(object[$0]!))" }
+            return "{"
+                + object.keys.sorted().map { "\($0.debugDescription):\(render(object[$0]!))" }
                 .joined(separator: ",") + "}"
         case let list as [Any]: return "[" + list.map(render).joined(separator: ",") + "]"
         case let text as String: return text.debugDescription
@@ -126,7 +127,8 @@ import Testing
         case 3: return "\"" + pieces[random.next(upTo: pieces.count)] + pieces[random.next(upTo: pieces.count)] + "\""
         case 4:
             let count = random.next(upTo: 5)
-            return "[" + (0..<count).map { _ in space(&random) + document(depth: depth + 1, random: &random) }
+            return "["
+                + (0..<count).map { _ in space(&random) + document(depth: depth + 1, random: &random) }
                 .joined(separator: ",") + space(&random) + "]"
         default:
             let count = random.next(upTo: 6)
