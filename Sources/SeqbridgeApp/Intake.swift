@@ -7,45 +7,136 @@ import SeqbridgeWebhooks
 /// Several requests' events written in one transaction: while one commit is
 /// under way, new requests queue and the next commit takes them all. Each
 /// caller is answered only once its events are durable.
-public actor GroupCommit {
+///
+/// A request adds itself to the queue under a lock, without a hop to another
+/// executor. With a store that records on the calling thread (SQLite), one
+/// thread of our own takes the queue and writes; otherwise one task writes for
+/// as long as requests keep coming.
+public final class GroupCommit: @unchecked Sendable {
+    private struct Entry {
+        var events: [ProviderEvent]
+        var now: Timestamp
+        var reply: CheckedContinuation<[EventDisposition], any Error>
+    }
+
+    /// What the writer and the requests share; the writer thread holds it, not the `GroupCommit`.
+    private final class Queue: @unchecked Sendable {
+        let condition = NSCondition()
+        var entries: [Entry] = []
+        var writing = false
+        var stopped = false
+    }
+
     private let store: any Store
+    private let blocking: (any BlockingEventRecorder)?
     private let onTransitions: @Sendable ([StatusChange: Int]) -> Void
-    private var queue:
-        [(events: [ProviderEvent], now: Timestamp, reply: CheckedContinuation<[EventDisposition], any Error>)] = []
-    private var writing = false
+    private let queue = Queue()
 
     /// `onTransitions` hears the status changes each commit caused (for metrics).
     public init(store: any Store, onTransitions: @escaping @Sendable ([StatusChange: Int]) -> Void = { _ in }) {
         self.store = store
         self.onTransitions = onTransitions
+        blocking = store as? any BlockingEventRecorder
+        if let blocking {
+            let queue = queue
+            let thread = Thread { Self.writeLoop(queue, blocking, onTransitions) }
+            thread.name = "seqbridge-group-commit"
+            thread.start()
+        }
+    }
+
+    deinit {
+        queue.condition.withLock {
+            queue.stopped = true
+            queue.condition.signal()
+        }
     }
 
     public func submit(_ events: [ProviderEvent], now: Timestamp) async throws -> [EventDisposition] {
         try await withCheckedThrowingContinuation { reply in
-            queue.append((events, now, reply))
-            if !writing {
-                writing = true
-                Task { await drain() }
+            let start = queue.condition.withLock {
+                queue.entries.append(Entry(events: events, now: now, reply: reply))
+                if blocking != nil {
+                    queue.condition.signal()
+                    return false
+                }
+                guard !queue.writing else { return false }
+                queue.writing = true
+                return true
+            }
+            if start { Task { await drain() } }
+        }
+    }
+
+    /// The writer thread: waits for requests, writes all that queued, answers them.
+    private static func writeLoop(
+        _ queue: Queue, _ store: any BlockingEventRecorder,
+        _ onTransitions: @Sendable ([StatusChange: Int]) -> Void
+    ) {
+        queue.condition.lock()
+        while true {
+            while queue.entries.isEmpty && !queue.stopped { queue.condition.wait() }
+            if queue.entries.isEmpty { break }
+            let batch = queue.entries
+            queue.entries = []
+            queue.condition.unlock()
+            answer(batch, onTransitions) { events, now in try store.recordEventsBlocking(events, now: now) }
+            queue.condition.lock()
+        }
+        queue.condition.unlock()
+    }
+
+    /// Writes the batch in one transaction; if that fails, each request alone,
+    /// so that one request's events never fail the others they were batched with.
+    private static func answer(
+        _ batch: [Entry], _ onTransitions: @Sendable ([StatusChange: Int]) -> Void,
+        record: ([ProviderEvent], Timestamp) throws -> RecordedEvents
+    ) {
+        let now = batch.map(\.now).max() ?? Timestamp(millisecondsSinceEpoch: 0)
+        do {
+            let recorded = try record(batch.flatMap(\.events), now)
+            onTransitions(recorded.transitions)
+            var offset = 0
+            for entry in batch {
+                entry.reply.resume(returning: Array(recorded.dispositions[offset..<offset + entry.events.count]))
+                offset += entry.events.count
+            }
+        } catch {
+            for entry in batch {
+                do {
+                    let recorded = try record(entry.events, entry.now)
+                    onTransitions(recorded.transitions)
+                    entry.reply.resume(returning: recorded.dispositions)
+                } catch {
+                    entry.reply.resume(throwing: error)
+                }
             }
         }
     }
 
+    /// Everything queued, or nothing, in which case the writing task stops.
+    private func take() -> [Entry] {
+        queue.condition.withLock {
+            let batch = queue.entries
+            queue.entries = []
+            if batch.isEmpty { queue.writing = false }
+            return batch
+        }
+    }
+
+    /// The writing task, for stores that only record asynchronously.
     private func drain() async {
-        while !queue.isEmpty {
-            let batch = queue
-            queue = []
+        while case let batch = take(), !batch.isEmpty {
             let now = batch.map(\.now).max() ?? Timestamp(millisecondsSinceEpoch: 0)
             do {
                 let recorded = try await store.recordEvents(batch.flatMap(\.events), now: now)
-                let dispositions = recorded.dispositions
                 onTransitions(recorded.transitions)
                 var offset = 0
                 for entry in batch {
-                    entry.reply.resume(returning: Array(dispositions[offset..<offset + entry.events.count]))
+                    entry.reply.resume(returning: Array(recorded.dispositions[offset..<offset + entry.events.count]))
                     offset += entry.events.count
                 }
             } catch {
-                // One request's events must not fail the others it was batched with: each alone.
                 for entry in batch {
                     do {
                         let recorded = try await store.recordEvents(entry.events, now: entry.now)
@@ -57,7 +148,6 @@ public actor GroupCommit {
                 }
             }
         }
-        writing = false
     }
 }
 

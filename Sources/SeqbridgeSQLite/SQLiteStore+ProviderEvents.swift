@@ -2,27 +2,34 @@ import GRDB
 import SeqbridgeCore
 import SeqbridgeStore
 
-extension SQLiteStore {
+extension SQLiteStore: BlockingEventRecorder {
     public func recordEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> RecordedEvents {
         guard !events.isEmpty else { return RecordedEvents(dispositions: [], transitions: [:]) }
-        return try await writer.write { db in
-            var pending = Set<Int64>()
-            let statements = try EventStatements(db)
-            let dispositions = try events.map {
-                try Self.record($0, now: now, refreshLater: &pending, statements: statements, in: db)
-            }
-            // Each touched enrollment is folded once, however many of its events came in.
-            var transitions: [StatusChange: Int] = [:]
-            let refresher = try Refresher(db)
-            for enrollmentID in pending {
-                if let (before, after) = try refresher.refresh(enrollmentID: enrollmentID, now: now),
-                    before.0 != after.0 || before.1 != after.1
-                {
-                    transitions[StatusChange(from: before.0, to: after.0, reason: after.1), default: 0] += 1
-                }
-            }
-            return RecordedEvents(dispositions: dispositions, transitions: transitions)
+        return try await writer.write { db in try Self.recordEvents(events, now: now, in: db) }
+    }
+
+    public func recordEventsBlocking(_ events: [ProviderEvent], now: Timestamp) throws -> RecordedEvents {
+        guard !events.isEmpty else { return RecordedEvents(dispositions: [], transitions: [:]) }
+        return try writer.write { db in try Self.recordEvents(events, now: now, in: db) }
+    }
+
+    static func recordEvents(_ events: [ProviderEvent], now: Timestamp, in db: Database) throws -> RecordedEvents {
+        var pending = Set<Int64>()
+        let statements = try EventStatements(db)
+        let dispositions = try events.map {
+            try Self.record($0, now: now, refreshLater: &pending, statements: statements, in: db)
         }
+        // Each touched enrollment is folded once, however many of its events came in.
+        var transitions: [StatusChange: Int] = [:]
+        let refresher = try Refresher(db)
+        for enrollmentID in pending {
+            if let (before, after) = try refresher.refresh(enrollmentID: enrollmentID, now: now),
+                before.0 != after.0 || before.1 != after.1
+            {
+                transitions[StatusChange(from: before.0, to: after.0, reason: after.1), default: 0] += 1
+            }
+        }
+        return RecordedEvents(dispositions: dispositions, transitions: transitions)
     }
 
     public func retryUnmatched(now: Timestamp) async throws -> (applied: Int, unmatched: Int) {

@@ -37,7 +37,11 @@ public final class SQLiteStore: Store {
             guard FileManager.default.fileExists(atPath: directory) else {
                 throw StoreError.unavailable("the folder \(directory) for \(path) does not exist")
             }
-            writer = try DatabasePool(path: path, configuration: configuration)
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB turns the writer to `synchronous = NORMAL` when it sets up WAL mode,
+            // after `prepareDatabase`: a commit would then not be synced to disk.
+            try pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            writer = pool
         }
         let migrator = Self.migrator
         let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }

@@ -92,6 +92,14 @@ public protocol Store: Sendable {
     func ping() async throws
 }
 
+/// A store that can record reported events on the calling thread (SQLite,
+/// whose writes are synchronous anyway). The webhook group commit then writes
+/// from a thread of its own, without a hop to another executor per commit.
+public protocol BlockingEventRecorder: Sendable {
+    /// ``Store/recordEvents(_:now:)``, blocking the calling thread until the transaction is committed.
+    func recordEventsBlocking(_ events: [ProviderEvent], now: Timestamp) throws -> RecordedEvents
+}
+
 extension Store {
     /// ``recordEvents(_:now:)`` when only the dispositions matter.
     public func recordProviderEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> [EventDisposition] {

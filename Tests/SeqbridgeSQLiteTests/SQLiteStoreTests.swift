@@ -66,6 +66,9 @@ struct SQLiteStoreTests {
         let database = try TemporaryDatabase()
         let mode = try database.store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
+        // FULL (2): each commit is synced before it is acknowledged.
+        let synchronous = try database.store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(synchronous == 2)
         let applied = try database.store.writer.read { db in try SQLiteStore.migrator.appliedIdentifiers(db) }
         #expect(Set(applied) == ["0001-initial", "0002-smtp-sending", "0003-significant-events"])
         // Opening again finds the schema current and changes nothing.
