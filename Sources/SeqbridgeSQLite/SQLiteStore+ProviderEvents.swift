@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import SeqbridgeCore
 import SeqbridgeStore
@@ -5,17 +6,20 @@ import SeqbridgeStore
 extension SQLiteStore: BlockingEventRecorder {
     public func recordEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> RecordedEvents {
         guard !events.isEmpty else { return RecordedEvents(dispositions: [], transitions: [:]) }
-        return try await writer.write { db in try Self.recordEvents(events, now: now, in: db) }
+        let messages = messages
+        return try await writer.write { db in try Self.recordEvents(events, now: now, messages: messages, in: db) }
     }
 
     public func recordEventsBlocking(_ events: [ProviderEvent], now: Timestamp) throws -> RecordedEvents {
         guard !events.isEmpty else { return RecordedEvents(dispositions: [], transitions: [:]) }
-        return try writer.write { db in try Self.recordEvents(events, now: now, in: db) }
+        return try writer.write { db in try Self.recordEvents(events, now: now, messages: messages, in: db) }
     }
 
-    static func recordEvents(_ events: [ProviderEvent], now: Timestamp, in db: Database) throws -> RecordedEvents {
+    static func recordEvents(
+        _ events: [ProviderEvent], now: Timestamp, messages: MessageEnrollments, in db: Database
+    ) throws -> RecordedEvents {
         var pending = Set<Int64>()
-        let statements = try EventStatements(db)
+        let statements = try EventStatements(db, messages: messages)
         let dispositions = try events.map {
             try Self.record($0, now: now, refreshLater: &pending, statements: statements, in: db)
         }
@@ -165,8 +169,7 @@ extension SQLiteStore: BlockingEventRecorder {
         if event.malformed == nil {
             // The common case first, on the C API: our Message-ID names the message.
             for messageID in event.messageIDs where match == nil {
-                statements.messageLookup.bind(1, messageID)
-                if let enrollmentID = try statements.messageLookup.integer() {
+                if let enrollmentID = try statements.enrollment(ofMessage: messageID) {
                     match = Match(enrollmentID: enrollmentID, messageID: messageID, how: "message_id")
                 }
             }
@@ -255,12 +258,14 @@ extension SQLiteStore: BlockingEventRecorder {
     }
 }
 
-/// The statements every reported event runs, prepared once per transaction.
+/// The statements every reported event runs.
 final class EventStatements {
-    let messageLookup: RawStatement
+    private let messageLookup: RawStatement
+    private let messages: MessageEnrollments
     let insert: RawStatement
 
-    init(_ db: Database) throws {
+    init(_ db: Database, messages: MessageEnrollments) throws {
+        self.messages = messages
         messageLookup = try RawStatement(db, "SELECT enrollment_id FROM message WHERE message_id = ?")
         insert = try RawStatement(
             db,
@@ -271,4 +276,35 @@ final class EventStatements {
             ON CONFLICT (key) DO NOTHING
             """)
     }
+
+    /// The enrollment our Message-ID belongs to, from memory when it was looked up before.
+    func enrollment(ofMessage messageID: String) throws -> Int64? {
+        if let known = messages.enrollment(of: messageID) { return known }
+        messageLookup.bind(1, messageID)
+        guard let found = try messageLookup.integer() else { return nil }
+        messages.remember(messageID, found)
+        return found
+    }
+}
+
+/// Which enrollment each recently matched Message-ID belongs to. A message
+/// never changes enrollment, so the answer stays true until the message row is
+/// deleted (a deferred claim), which forgets it. Providers report several
+/// events per message (delivered, opened, clicked), so most lookups end here.
+/// Bounded: when full it starts over.
+final class MessageEnrollments: @unchecked Sendable {
+    static let capacity = 200_000
+    private let lock = NSLock()
+    private var known: [String: Int64] = [:]
+
+    func enrollment(of messageID: String) -> Int64? { lock.withLock { known[messageID] } }
+
+    func remember(_ messageID: String, _ enrollmentID: Int64) {
+        lock.withLock {
+            if known.count >= Self.capacity { known.removeAll(keepingCapacity: true) }
+            known[messageID] = enrollmentID
+        }
+    }
+
+    func forget(_ messageID: String) { _ = lock.withLock { known.removeValue(forKey: messageID) } }
 }

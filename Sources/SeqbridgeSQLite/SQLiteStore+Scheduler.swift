@@ -136,6 +136,7 @@ extension SQLiteStore {
                 case .deferred(let detail, let retryAt):
                     // Not sent: release the claim so the step goes out later.
                     try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [rowID])
+                    messages.forget(report.messageID)
                     try db.execute(
                         sql: "UPDATE enrollment SET retry_after = ?, wait_reason = NULL WHERE id = ?",
                         arguments: [retryAt.millisecondsSinceEpoch, enrollmentID])

@@ -8,6 +8,8 @@ import SeqbridgeStore
 public final class SQLiteStore: Store {
     let writer: any DatabaseWriter
     private let checkpointer: Checkpointer?
+    /// Message-ID → enrollment, for matching reported events (writer only).
+    let messages = MessageEnrollments()
 
     /// Who holds the store: a one-off command, or the long-running service.
     public enum Role: Sendable {

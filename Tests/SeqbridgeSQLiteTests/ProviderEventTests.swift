@@ -49,6 +49,30 @@ struct ProviderEventTests {
         #expect(history.suppressed == .hardBounce)
     }
 
+    /// Message-IDs are remembered once matched; a claim released after a
+    /// deferral removes its message, and with it what was remembered.
+    @Test func aReleasedClaimIsForgottenByTheMatcher() async throws {
+        let store = try TemporaryDatabase().store
+        try await store.seed(waits: [0, 86_400])
+        try await store.enroll(
+            InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "tok-ana", force: false,
+            now: at("2026-11-02T09:00:00Z"))
+        let due = try await store.dueSteps(now: at("2026-11-02T10:00:00Z"), after: nil, limit: 10)
+        let claim = ClaimRequest(
+            enrollmentID: due[0].enrollmentID, step: 1, messageID: "held@brand.example", recipient: "ana@example.com")
+        _ = try await store.claim([claim], now: at("2026-11-02T10:00:00Z"))
+        let early = reported(.queued, id: "q1", at: "2026-11-02T10:00:01Z", messageID: "held@brand.example")
+        #expect(try await store.recordProviderEvents([early], now: at("2026-11-02T10:00:02Z")) == [.applied])
+        try await store.recordSends(
+            [
+                SendReport(
+                    messageID: "held@brand.example",
+                    result: .deferred(detail: "421 try later", retryAt: at("2026-11-02T10:10:00Z")))
+            ], now: at("2026-11-02T10:00:03Z"))
+        let late = reported(.delivered, id: "d1", at: "2026-11-02T10:00:04Z", messageID: "held@brand.example")
+        #expect(try await store.recordProviderEvents([late], now: at("2026-11-02T10:00:05Z")) == [.unmatched])
+    }
+
     @Test func orderDoesNotMatter() async throws {
         let events = [
             reported(.delivered, id: "d", at: "2026-11-02T10:00:02Z", token: "tok-ana"),
