@@ -78,11 +78,26 @@ struct Measured {
         guard posix_spawn(&pid, executable, &actions, nil, argv, envp) == 0 else {
             throw BenchError("could not start \(executable)")
         }
+        // The child's own high-water mark, read from /proc while it runs. `ru_maxrss`
+        // will not do: Linux carries the mark of the image before `exec` over, and
+        // a spawned child's image before `exec` is this (large) benchmark process.
         var status: Int32 = 0
-        var usage = rusage()
-        wait4(pid, &status, 0, &usage)
+        var peak = 0
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            peak = max(peak, Self.highWaterMark(pid))
+            usleep(2_000)
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return Measured(seconds: seconds, peakBytes: usage.ru_maxrss * 1024, status: status)
+        return Measured(seconds: seconds, peakBytes: peak, status: status)
+    }
+
+    /// `VmHWM` of a running process, in bytes (0 once it has exited).
+    static func highWaterMark(_ pid: pid_t) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kibibytes = Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ")[0])
+        else { return 0 }
+        return kibibytes * 1024
     }
 }
 
