@@ -37,10 +37,15 @@ public final class ServiceMetrics: Sendable {
     }
 
     func events(_ events: [ProviderEvent], summary: IntakeSummary) {
-        var byKind: [[String]: Int] = [:]
-        for event in events { byKind[[event.source, event.type.rawValue], default: 0] += 1 }
-        for (kind, count) in byKind {
-            counter("seqbridge_events_total", [("source", kind[0]), ("type", kind[1])]).increment(by: count)
+        // Runs of the same kind counted together: a batch is mostly one source, often one type.
+        var index = events.startIndex
+        while index < events.endIndex {
+            let kind = (events[index].source, events[index].type)
+            var end = index + 1
+            while end < events.endIndex, events[end].source == kind.0, events[end].type == kind.1 { end += 1 }
+            counter("seqbridge_events_total", [("source", kind.0), ("type", kind.1.rawValue)])
+                .increment(by: end - index)
+            index = end
         }
         for (name, count) in [
             ("applied", summary.applied), ("duplicate", summary.duplicates), ("unmatched", summary.unmatched),

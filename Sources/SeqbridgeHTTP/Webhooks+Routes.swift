@@ -53,9 +53,12 @@ struct WebhookRoutes: Sendable {
     func handle(_ request: Request, provider: String, logger: Logger) async -> Response {
         var logger = logger
         logger[metadataKey: "provider"] = "\(provider)"
-        for field in request.headers
-        where ["svix-id", "x-amz-sns-message-id", "x-messagesystems-batch-id"].contains(field.name.canonicalName) {
-            logger[metadataKey: "delivery_id"] = "\(field.value)"
+        for field in request.headers {
+            switch field.name.canonicalName {
+            case "svix-id", "x-amz-sns-message-id", "x-messagesystems-batch-id":
+                logger[metadataKey: "delivery_id"] = "\(field.value)"
+            default: continue
+            }
         }
         guard Providers.names.contains(provider) else {
             return refuse(.unknownProvider(provider), provider: "unknown", logger: logger)
