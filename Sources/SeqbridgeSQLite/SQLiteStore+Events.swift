@@ -15,13 +15,8 @@ struct NewEvent {
     var detail: String? = nil
 }
 
-/// The event types that can change a status (`EventType.affectsStatus`), as
-/// an SQL list in the very order of the `event_significant` index's condition:
-/// SQLite uses a partial index only for the same expression.
-let significantTypes = """
-    'enrolled', 'step_sent', 'unenrolled', 'mailbox_disconnected', 'replied', 'complained', 'unsubscribed', \
-    'bounced', 'failed', 'rejected'
-    """
+/// The event types that can change a status, as an SQL list.
+let significantTypes = EventType.allCases.filter(\.affectsStatus).map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
 extension SQLiteStore {
     /// Appends an event (once: a second event with the same key is ignored)
@@ -77,8 +72,8 @@ extension SQLiteStore {
     }
 }
 
-/// A status refresh on statements prepared once per transaction: only the
-/// events that can change a status are read (through `event_significant`),
+/// A status refresh on the connection's prepared statements: only the events
+/// that can change a status are read (through `event_enrollment_type`),
 /// however many opens and clicks surround them, and each sequence's waits once.
 final class Refresher {
     private let events: RawStatement
@@ -92,7 +87,7 @@ final class Refresher {
             db,
             """
             SELECT key, type, occurred_at, message_id, step, steps_total, bounce_class, detail
-            FROM event INDEXED BY event_significant WHERE enrollment_id = ? AND type IN (\(significantTypes))
+            FROM event INDEXED BY event_enrollment_type WHERE enrollment_id = ? AND type IN (\(significantTypes))
             """)
         enrollment = try RawStatement(
             db,

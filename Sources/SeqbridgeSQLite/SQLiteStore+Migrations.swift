@@ -143,14 +143,13 @@ extension SQLiteStore {
                     CREATE INDEX message_mailbox_claimed ON message(mailbox_id, claimed_at);
                     """)
         }
-        migrator.registerMigration("0003-significant-events") { db in
-            // The events a status refresh reads, without the opens and clicks
-            // beside them. The list is frozen here; `significantTypes` must equal it.
+        migrator.registerMigration("0003-events-by-type") { db in
+            // A status refresh reads an enrollment's status-changing events; with the
+            // type in the index, the opens and clicks beside them are never fetched.
             try db.execute(
                 sql: """
-                    CREATE INDEX event_significant ON event(enrollment_id)
-                      WHERE type IN ('enrolled', 'step_sent', 'unenrolled', 'mailbox_disconnected', 'replied',
-                                     'complained', 'unsubscribed', 'bounced', 'failed', 'rejected');
+                    DROP INDEX event_enrollment;
+                    CREATE INDEX event_enrollment_type ON event(enrollment_id, type);
                     """)
         }
         return migrator

@@ -70,7 +70,7 @@ struct SQLiteStoreTests {
         let synchronous = try database.store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(synchronous == 2)
         let applied = try database.store.writer.read { db in try SQLiteStore.migrator.appliedIdentifiers(db) }
-        #expect(Set(applied) == ["0001-initial", "0002-smtp-sending", "0003-significant-events"])
+        #expect(Set(applied) == ["0001-initial", "0002-smtp-sending", "0003-events-by-type"])
         // Opening again finds the schema current and changes nothing.
         _ = try SQLiteStore(path: database.path)
     }
@@ -83,16 +83,10 @@ struct SQLiteStoreTests {
         #expect(throws: StoreError.newerSchema(found: 4, known: 3)) { try SQLiteStore(path: database.path) }
     }
 
-    /// The refresh reads the events that change a status through a partial
-    /// index; SQLite uses it only when the query's list is the index's own.
-    @Test func theSignificantTypesAreTheIndexConditionAndTheStatusChangingTypes() throws {
+    /// The refresh reads the events that change a status through the index of
+    /// events by enrollment and type, never the table rows of the others.
+    @Test func statusChangingEventsAreFoundByTheirIndex() throws {
         let database = try TemporaryDatabase()
-        let named = Set(
-            significantTypes.split(separator: ",").map {
-                $0.trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(
-                    in: CharacterSet(charactersIn: "'"))
-            })
-        #expect(named == Set(EventType.allCases.filter(\.affectsStatus).map(\.rawValue)))
         let plan = try database.store.writer.read { db in
             try Row.fetchAll(
                 db,
@@ -100,7 +94,7 @@ struct SQLiteStoreTests {
                     "EXPLAIN QUERY PLAN SELECT key FROM event WHERE enrollment_id = 1 AND type IN (\(significantTypes))"
             ).map { $0["detail"] as String }
         }
-        #expect(plan.contains { $0.contains("event_significant") }, "\(plan)")
+        #expect(plan.contains { $0.contains("event_enrollment_type") && $0.contains("type=?") }, "\(plan)")
     }
 
     /// The service's store copies the log into the database file on a thread of
