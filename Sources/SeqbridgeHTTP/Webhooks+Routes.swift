@@ -51,12 +51,11 @@ struct WebhookRoutes: Sendable {
     }
 
     func handle(_ request: Request, provider: String, logger: Logger) async -> Response {
-        var logger = logger
-        logger[metadataKey: "provider"] = "\(provider)"
+        var logger = RequestLog(logger, ["provider": "\(provider)"])
         for field in request.headers {
             switch field.name.canonicalName {
             case "svix-id", "x-amz-sns-message-id", "x-messagesystems-batch-id":
-                logger[metadataKey: "delivery_id"] = "\(field.value)"
+                logger.metadata["delivery_id"] = "\(field.value)"
             default: continue
             }
         }
@@ -74,7 +73,7 @@ struct WebhookRoutes: Sendable {
     /// The shared pipeline after routing: read the body within the limit, let
     /// `decode` check authenticity and decode, store durably, answer.
     func process(
-        _ request: Request, label: String, logger: Logger,
+        _ request: Request, label: String, logger: RequestLog,
         decode: (WebhookRequest, Timestamp) async throws(WebhookError) -> DecodedWebhook
     ) async -> Response {
         let provider = label
@@ -117,17 +116,16 @@ struct WebhookRoutes: Sendable {
 
     func checkContentType(_ request: WebhookRequest, provider: String) throws(WebhookError) {
         let type = request.contentType
-        guard !type.isEmpty else { return }
-        let accepted: Set<String> =
-            switch provider {
-            case "mandrill": ["application/x-www-form-urlencoded"]
-            case "ses": ["application/json", "text/plain"]
-            default: ["application/json"]
+        let accepted =
+            switch (provider, type) {
+            case (_, ""), ("mandrill", "application/x-www-form-urlencoded"), ("ses", "text/plain"): true
+            case ("mandrill", _): false
+            default: type == "application/json"
             }
-        guard accepted.contains(type) else { throw .unsupportedContentType(type) }
+        guard accepted else { throw .unsupportedContentType(type) }
     }
 
-    func handleControl(_ control: ControlMessage, provider: String, logger: Logger) async -> Response {
+    func handleControl(_ control: ControlMessage, provider: String, logger: RequestLog) async -> Response {
         metrics.request(provider: provider, outcome: "control")
         switch control {
         case .unsubscribeConfirmation(let topic):
@@ -154,7 +152,7 @@ struct WebhookRoutes: Sendable {
         }
     }
 
-    func refuse(_ error: WebhookError, provider: String, logger: Logger) -> Response {
+    func refuse(_ error: WebhookError, provider: String, logger: RequestLog) -> Response {
         let outcome =
             switch error {
             case .unauthenticated: "unauthenticated"
@@ -167,6 +165,41 @@ struct WebhookRoutes: Sendable {
         metrics.request(provider: provider, outcome: outcome)
         logger.warning("webhook refused", metadata: ["reason": "\(error)"])
         return json(HTTPResponse.Status(code: error.status), #"{"error":\#(Report.jsonString(error.description))}"#)
+    }
+}
+
+/// A request's logger with its metadata (provider, delivery id) added only
+/// when something is logged: setting a logger's metadata has the stream
+/// handler render it again, on every request.
+struct RequestLog {
+    let logger: Logger
+    var metadata: Logger.Metadata
+
+    init(_ logger: Logger, _ metadata: Logger.Metadata) {
+        self.logger = logger
+        self.metadata = metadata
+    }
+
+    private func merged(_ extra: Logger.Metadata) -> Logger.Metadata {
+        metadata.merging(extra) { _, new in new }
+    }
+
+    func debug(_ message: @autoclosure () -> Logger.Message, metadata extra: @autoclosure () -> Logger.Metadata = [:]) {
+        logger.debug(message(), metadata: merged(extra()))
+    }
+
+    func notice(_ message: @autoclosure () -> Logger.Message, metadata extra: @autoclosure () -> Logger.Metadata = [:])
+    {
+        logger.notice(message(), metadata: merged(extra()))
+    }
+
+    func warning(_ message: @autoclosure () -> Logger.Message, metadata extra: @autoclosure () -> Logger.Metadata = [:])
+    {
+        logger.warning(message(), metadata: merged(extra()))
+    }
+
+    func error(_ message: @autoclosure () -> Logger.Message, metadata extra: @autoclosure () -> Logger.Metadata = [:]) {
+        logger.error(message(), metadata: merged(extra()))
     }
 }
 
