@@ -239,11 +239,18 @@ struct WebhookRouteTests {
 }
 
 /// A real store whose event writes fail, as a full disk would.
+/// A store whose reported events fail to record, everything else going to
+/// `inner`; with `recordsEvents` they are recorded too, asynchronously only
+/// (it is no `BlockingEventRecorder`), for the group commit's task path.
 struct BrokenEventStore: Store {
     let inner: any Store
+    var recordsEvents = false
     struct Failure: Error {}
 
-    func recordEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> RecordedEvents { throw Failure() }
+    func recordEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> RecordedEvents {
+        guard recordsEvents else { throw Failure() }
+        return try await inner.recordEvents(events, now: now)
+    }
     func retryUnmatched(now: Timestamp) async throws -> (applied: Int, unmatched: Int) { throw Failure() }
     func matchMessages(_ events: [ProviderEvent]) async throws -> [MessageMatch?] { throw Failure() }
     func noteMailboxFailure(named name: String, detail: String, now: Timestamp) async throws -> Timestamp {
