@@ -12,7 +12,7 @@ struct JSONReader {
         var offset: Int
         var expected: String
 
-        var description: String { "the body is not valid JSON (byte \(offset + 1): \(expected))" }
+        var description: String { "invalid JSON at byte \(offset + 1) (\(expected))" }
     }
 
     /// Nesting deeper than this is refused rather than read by recursion.

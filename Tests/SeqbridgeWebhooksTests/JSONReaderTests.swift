@@ -97,20 +97,20 @@ import Testing
     }
 
     @Test(arguments: [
-        ("", "byte 1: expected a value"),
-        ("[,1]", "byte 2: expected a value"),
-        ("[1,,]", "byte 4: expected a value"),
-        (#"{"a":1,,}"#, "byte 8: expected a member name in quotes"),
-        ("{,}", "byte 2: expected a member name in quotes"),
-        ("01", "byte 2: expected no leading zero in a number"),
-        ("[1 2]", "byte 4: expected ',' or ']' in an array"),
-        (#""tab\#there""#, "byte 5: expected no control character inside a string"),
-        (#""\x""#, "byte 3: expected one of"),
-        (#"{"a" 1}"#, "byte 6: expected ':' after a member name"),
-        ("tru", "byte 1: expected 'true'"),
-        ("1.", "byte 3: expected a digit after '.'"),
-        ("{} x", "byte 4: expected the end of the text"),
-        (#""open"#, "byte 6: expected '\"' to close the string"),
+        ("", "byte 1 (expected a value"),
+        ("[,1]", "byte 2 (expected a value"),
+        ("[1,,]", "byte 4 (expected a value"),
+        (#"{"a":1,,}"#, "byte 8 (expected a member name in quotes"),
+        ("{,}", "byte 2 (expected a member name in quotes"),
+        ("01", "byte 2 (expected no leading zero in a number"),
+        ("[1 2]", "byte 4 (expected ',' or ']' in an array"),
+        (#""tab\#there""#, "byte 5 (expected no control character inside a string"),
+        (#""\x""#, "byte 3 (expected one of"),
+        (#"{"a" 1}"#, "byte 6 (expected ':' after a member name"),
+        ("tru", "byte 1 (expected 'true'"),
+        ("1.", "byte 3 (expected a digit after '.'"),
+        ("{} x", "byte 4 (expected the end of the text"),
+        (#""open"#, "byte 6 (expected '\"' to close the string"),
     ])
     func badTextIsRefusedWithWhereAndWhy(text: String, why: String) {
         #expect(throws: JSONReader.Failure.self) { try JSONReader.read(Array(text.utf8)) }
