@@ -92,26 +92,39 @@ public final class GroupCommit: @unchecked Sendable {
         _ batch: [Entry], _ onTransitions: @Sendable ([StatusChange: Int]) -> Void,
         record: ([ProviderEvent], Timestamp) throws -> RecordedEvents
     ) {
-        let now = batch.map(\.now).max() ?? Timestamp(millisecondsSinceEpoch: 0)
         do {
-            let recorded = try record(batch.flatMap(\.events), now)
-            onTransitions(recorded.transitions)
-            var offset = 0
-            for entry in batch {
-                entry.reply.resume(returning: Array(recorded.dispositions[offset..<offset + entry.events.count]))
-                offset += entry.events.count
-            }
+            deliver(try record(batch.flatMap(\.events), latest(batch)), to: batch, onTransitions)
         } catch {
             for entry in batch {
-                do {
-                    let recorded = try record(entry.events, entry.now)
-                    onTransitions(recorded.transitions)
-                    entry.reply.resume(returning: recorded.dispositions)
-                } catch {
-                    entry.reply.resume(throwing: error)
-                }
+                settle(entry, Result { try record(entry.events, entry.now) }, onTransitions)
             }
         }
+    }
+
+    /// The batch's time: its latest request's.
+    private static func latest(_ batch: [Entry]) -> Timestamp {
+        batch.map(\.now).max() ?? Timestamp(millisecondsSinceEpoch: 0)
+    }
+
+    /// Answers each request of a batch with its own events' dispositions.
+    private static func deliver(
+        _ recorded: RecordedEvents, to batch: [Entry], _ onTransitions: @Sendable ([StatusChange: Int]) -> Void
+    ) {
+        onTransitions(recorded.transitions)
+        var offset = 0
+        for entry in batch {
+            entry.reply.resume(returning: Array(recorded.dispositions[offset..<offset + entry.events.count]))
+            offset += entry.events.count
+        }
+    }
+
+    /// Answers one request written alone.
+    private static func settle(
+        _ entry: Entry, _ result: Result<RecordedEvents, any Error>,
+        _ onTransitions: @Sendable ([StatusChange: Int]) -> Void
+    ) {
+        if case .success(let recorded) = result { onTransitions(recorded.transitions) }
+        entry.reply.resume(with: result.map(\.dispositions))
     }
 
     /// Everything queued, or nothing, in which case the writing task stops.
@@ -127,24 +140,19 @@ public final class GroupCommit: @unchecked Sendable {
     /// The writing task, for stores that only record asynchronously.
     private func drain() async {
         while case let batch = take(), !batch.isEmpty {
-            let now = batch.map(\.now).max() ?? Timestamp(millisecondsSinceEpoch: 0)
             do {
-                let recorded = try await store.recordEvents(batch.flatMap(\.events), now: now)
-                onTransitions(recorded.transitions)
-                var offset = 0
-                for entry in batch {
-                    entry.reply.resume(returning: Array(recorded.dispositions[offset..<offset + entry.events.count]))
-                    offset += entry.events.count
-                }
+                Self.deliver(
+                    try await store.recordEvents(batch.flatMap(\.events), now: Self.latest(batch)), to: batch,
+                    onTransitions)
             } catch {
                 for entry in batch {
+                    let result: Result<RecordedEvents, any Error>
                     do {
-                        let recorded = try await store.recordEvents(entry.events, now: entry.now)
-                        onTransitions(recorded.transitions)
-                        entry.reply.resume(returning: recorded.dispositions)
+                        result = .success(try await store.recordEvents(entry.events, now: entry.now))
                     } catch {
-                        entry.reply.resume(throwing: error)
+                        result = .failure(error)
                     }
+                    Self.settle(entry, result, onTransitions)
                 }
             }
         }

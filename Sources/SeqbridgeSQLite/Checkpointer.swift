@@ -57,9 +57,7 @@ final class Checkpointer: @unchecked Sendable {
             _ = condition.wait(until: Date(timeIntervalSinceNow: Self.interval))
             if stopped { break }
             condition.unlock()
-            var logFrames: Int32 = 0
-            var copied: Int32 = 0
-            sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copied)
+            sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
             condition.lock()
         }
         sqlite3_close(connection)

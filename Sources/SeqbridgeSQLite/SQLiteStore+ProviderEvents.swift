@@ -25,6 +25,7 @@ extension SQLiteStore: BlockingEventRecorder {
         }
         // Each touched enrollment is folded once, however many of its events came in.
         var transitions: [StatusChange: Int] = [:]
+        guard !pending.isEmpty else { return RecordedEvents(dispositions: dispositions, transitions: transitions) }
         let refresher = try Refresher(db)
         for enrollmentID in pending {
             if let (before, after) = try refresher.refresh(enrollmentID: enrollmentID, now: now),

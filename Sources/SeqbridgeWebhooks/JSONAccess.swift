@@ -6,9 +6,12 @@ import SeqbridgeCore
 /// send numbers as strings and strings as numbers, so every accessor is forgiving.
 typealias JSONObject = [String: Any]
 
-func parseJSON(_ bytes: [UInt8]) throws(WebhookError) -> Any {
+func parseJSON(_ bytes: [UInt8]) throws(WebhookError) -> Any { try readJSON(bytes).value }
+
+/// The value and, for a top-level array, each element's byte range; a bad text is a 400 with where and why.
+func readJSON(_ bytes: [UInt8]) throws(WebhookError) -> (value: Any, elements: [Range<Int>]?) {
     do {
-        return try JSONReader.read(bytes).value
+        return try JSONReader.read(bytes)
     } catch {
         throw .unparseable(error.description)
     }

@@ -82,12 +82,7 @@ public enum Providers {
     static func elements(of bytes: [UInt8], arrayOnly: Bool = false) throws(WebhookError) -> [(
         value: Any, raw: String
     )] {
-        let parsed: (value: Any, elements: [Range<Int>]?)
-        do {
-            parsed = try JSONReader.read(bytes)
-        } catch {
-            throw .unparseable(error.description)
-        }
+        let parsed = try readJSON(bytes)
         if let list = parsed.value as? [Any], let ranges = parsed.elements {
             return zip(list, ranges).map { ($0, String(decoding: bytes[$1], as: UTF8.self)) }
         }

@@ -120,7 +120,10 @@ enum WebhookBenchmark {
         return Result(requestsPerSecond: rate, p50: field("50%") ?? "?", p99: field("99%") ?? "?")
     }
 
-    /// 1,000 enrollments with step 1 sent, so the events match messages.
+    /// How many sent messages the events are spread over.
+    static let messages = 20_000
+
+    /// `messages` enrollments with step 1 sent, so the events match messages.
     static func seed(database: String) async throws -> [String] {
         let store = try await prepareSequence(
             database: database,
@@ -130,9 +133,10 @@ enum WebhookBenchmark {
             ])
         let now = Timestamp(iso8601: "2026-11-02T09:00:00Z")!
         _ = try await store.enrollBatch(
-            (0..<20_000).map { (InfluencerFields(email: "bench\($0)@example.com"), "bench\($0)") }, sequence: "launch",
+            (0..<messages).map { (InfluencerFields(email: "bench\($0)@example.com"), "bench\($0)") },
+            sequence: "launch",
             force: false, now: now)
-        let due = try await store.dueSteps(now: now, after: nil, limit: 20_000)
+        let due = try await store.dueSteps(now: now, after: nil, limit: messages)
         let claims = due.map {
             ClaimRequest(
                 enrollmentID: $0.enrollmentID, step: 1, messageID: "bench.\($0.enrollmentID)@brightside.example",
