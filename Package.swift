@@ -27,11 +27,13 @@ let package = Package(
         .target(name: "SeqbridgeCore"),
         // The storage contract every backend implements.
         .target(name: "SeqbridgeStore", dependencies: ["SeqbridgeCore"]),
+        // Process-wide settings of the system libsqlite3 that only C can make.
+        .systemLibrary(name: "CSQLiteTuning", providers: [.apt(["libsqlite3-dev"])]),
         // The embedded default backend on the system libsqlite3.
         .target(
             name: "SeqbridgeSQLite",
             dependencies: [
-                "SeqbridgeCore", "SeqbridgeStore",
+                "SeqbridgeCore", "SeqbridgeStore", "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
@@ -123,7 +125,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SeqbridgeSQLiteTests",
-            dependencies: ["SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite"]
+            dependencies: [
+                "SeqbridgeCore", "SeqbridgeStore", "SeqbridgeSQLite",
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "SeqbridgeAppTests",

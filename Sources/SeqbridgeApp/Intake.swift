@@ -12,11 +12,25 @@ import SeqbridgeWebhooks
 /// executor. With a store that records on the calling thread (SQLite), one
 /// thread of our own takes the queue and writes; otherwise one task writes for
 /// as long as requests keep coming.
+///
+/// When that store can sync its commits apart from them, a second thread of
+/// ours waits for the disk: the writer commits the next batch while the last
+/// one is being synced, and one sync makes every batch committed before it
+/// durable. Requests are answered after that sync, not after their commit.
 public final class GroupCommit: @unchecked Sendable {
     private struct Entry {
         var events: [ProviderEvent]
         var now: Timestamp
         var reply: CheckedContinuation<[EventDisposition], any Error>
+    }
+
+    /// The answers a commit decided, and the status changes it caused, to be
+    /// given once the commit is durable.
+    private struct Written {
+        var replies:
+            [(to: CheckedContinuation<[EventDisposition], any Error>, result: Result<[EventDisposition], any Error>)] =
+                []
+        var transitions: [[StatusChange: Int]] = []
     }
 
     /// What the writer and the requests share; the writer thread holds it, not the `GroupCommit`.
@@ -27,21 +41,49 @@ public final class GroupCommit: @unchecked Sendable {
         var stopped = false
     }
 
+    /// Commits waiting for the disk, shared by the writer and the syncing thread.
+    private final class Unsynced: @unchecked Sendable {
+        let condition = NSCondition()
+        var written: [Written] = []
+        var stopped = false
+    }
+
+    /// The fewest events a commit carries for its sync to be left to the syncing
+    /// thread. A smaller commit syncs on the writer: handing it over costs more
+    /// than the overlap gains (measured with `make bench`: single-event posts).
+    static let deferredSyncEvents = 32
+
     private let store: any Store
     private let blocking: (any BlockingEventRecorder)?
     private let onTransitions: @Sendable ([StatusChange: Int]) -> Void
     private let queue = Queue()
 
     /// `onTransitions` hears the status changes each commit caused (for metrics).
-    public init(store: any Store, onTransitions: @escaping @Sendable ([StatusChange: Int]) -> Void = { _ in }) {
+    public convenience init(
+        store: any Store, onTransitions: @escaping @Sendable ([StatusChange: Int]) -> Void = { _ in }
+    ) {
+        self.init(store: store, recorder: store as? any BlockingEventRecorder, onTransitions: onTransitions)
+    }
+
+    /// `recorder`, when there is one, writes every batch; `store` otherwise.
+    init(
+        store: any Store, recorder: (any BlockingEventRecorder)?,
+        onTransitions: @escaping @Sendable ([StatusChange: Int]) -> Void
+    ) {
         self.store = store
         self.onTransitions = onTransitions
-        blocking = store as? any BlockingEventRecorder
+        blocking = recorder
         if let blocking {
             let queue = queue
-            let thread = Thread { Self.writeLoop(queue, blocking, onTransitions) }
+            let unsynced = blocking.canDeferSync ? Unsynced() : nil
+            let thread = Thread { Self.writeLoop(queue, unsynced, blocking, onTransitions) }
             thread.name = "seqbridge-group-commit"
             thread.start()
+            if let unsynced {
+                let syncer = Thread { Self.syncLoop(unsynced, blocking, onTransitions) }
+                syncer.name = "seqbridge-log-sync"
+                syncer.start()
+            }
         }
     }
 
@@ -68,9 +110,10 @@ public final class GroupCommit: @unchecked Sendable {
         }
     }
 
-    /// The writer thread: waits for requests, writes all that queued, answers them.
+    /// The writer thread: waits for requests and writes all that queued. It
+    /// answers them itself, or hands them to the syncing thread.
     private static func writeLoop(
-        _ queue: Queue, _ store: any BlockingEventRecorder,
+        _ queue: Queue, _ unsynced: Unsynced?, _ store: any BlockingEventRecorder,
         _ onTransitions: @Sendable ([StatusChange: Int]) -> Void
     ) {
         queue.condition.lock()
@@ -80,24 +123,66 @@ public final class GroupCommit: @unchecked Sendable {
             let batch = queue.entries
             queue.entries = []
             queue.condition.unlock()
-            answer(batch, onTransitions) { events, now in try store.recordEventsBlocking(events, now: now) }
+            let deferring = unsynced != nil && batch.reduce(0) { $0 + $1.events.count } >= deferredSyncEvents
+            let written = write(batch) { events, now in
+                try store.recordEventsBlocking(events, now: now, deferringSync: deferring)
+            }
+            if deferring, let unsynced {
+                unsynced.condition.withLock {
+                    unsynced.written.append(written)
+                    unsynced.condition.signal()
+                }
+            } else {
+                send(written, onTransitions)
+            }
             queue.condition.lock()
         }
         queue.condition.unlock()
+        unsynced?.condition.withLock {
+            unsynced?.stopped = true
+            unsynced?.condition.signal()
+        }
+    }
+
+    /// The syncing thread: one sync for every commit made since the last, then their answers.
+    private static func syncLoop(
+        _ unsynced: Unsynced, _ store: any BlockingEventRecorder,
+        _ onTransitions: @Sendable ([StatusChange: Int]) -> Void
+    ) {
+        unsynced.condition.lock()
+        while true {
+            while unsynced.written.isEmpty && !unsynced.stopped { unsynced.condition.wait() }
+            if unsynced.written.isEmpty { break }
+            let pending = unsynced.written
+            unsynced.written = []
+            unsynced.condition.unlock()
+            do {
+                try store.syncCommits()
+                for written in pending { send(written, onTransitions) }
+            } catch {
+                // Not known to be on disk: the provider is told to retry.
+                for written in pending {
+                    for reply in written.replies {
+                        reply.to.resume(with: reply.result.flatMap { _ in .failure(error) })
+                    }
+                }
+            }
+            unsynced.condition.lock()
+        }
+        unsynced.condition.unlock()
     }
 
     /// Writes the batch in one transaction; if that fails, each request alone,
     /// so that one request's events never fail the others they were batched with.
-    private static func answer(
-        _ batch: [Entry], _ onTransitions: @Sendable ([StatusChange: Int]) -> Void,
-        record: ([ProviderEvent], Timestamp) throws -> RecordedEvents
-    ) {
+    private static func write(
+        _ batch: [Entry], record: ([ProviderEvent], Timestamp) throws -> RecordedEvents
+    ) -> Written {
         do {
-            deliver(try record(batch.flatMap(\.events), latest(batch)), to: batch, onTransitions)
+            return split(try record(batch.flatMap(\.events), latest(batch)), over: batch)
         } catch {
-            for entry in batch {
-                settle(entry, Result { try record(entry.events, entry.now) }, onTransitions)
-            }
+            var written = Written()
+            for entry in batch { alone(entry, Result { try record(entry.events, entry.now) }, into: &written) }
+            return written
         }
     }
 
@@ -106,25 +191,29 @@ public final class GroupCommit: @unchecked Sendable {
         batch.map(\.now).max() ?? Timestamp(millisecondsSinceEpoch: 0)
     }
 
-    /// Answers each request of a batch with its own events' dispositions.
-    private static func deliver(
-        _ recorded: RecordedEvents, to batch: [Entry], _ onTransitions: @Sendable ([StatusChange: Int]) -> Void
-    ) {
-        onTransitions(recorded.transitions)
+    /// Each request of a batch gets its own events' dispositions.
+    private static func split(_ recorded: RecordedEvents, over batch: [Entry]) -> Written {
+        var written = Written(transitions: [recorded.transitions])
         var offset = 0
         for entry in batch {
-            entry.reply.resume(returning: Array(recorded.dispositions[offset..<offset + entry.events.count]))
+            written.replies.append(
+                (entry.reply, .success(Array(recorded.dispositions[offset..<offset + entry.events.count]))))
             offset += entry.events.count
         }
+        return written
     }
 
-    /// Answers one request written alone.
-    private static func settle(
-        _ entry: Entry, _ result: Result<RecordedEvents, any Error>,
-        _ onTransitions: @Sendable ([StatusChange: Int]) -> Void
-    ) {
-        if case .success(let recorded) = result { onTransitions(recorded.transitions) }
-        entry.reply.resume(with: result.map(\.dispositions))
+    /// One request written alone.
+    private static func alone(_ entry: Entry, _ result: Result<RecordedEvents, any Error>, into written: inout Written)
+    {
+        if case .success(let recorded) = result { written.transitions.append(recorded.transitions) }
+        written.replies.append((entry.reply, result.map(\.dispositions)))
+    }
+
+    /// Answers the requests of a durable commit.
+    private static func send(_ written: Written, _ onTransitions: @Sendable ([StatusChange: Int]) -> Void) {
+        for transitions in written.transitions { onTransitions(transitions) }
+        for reply in written.replies { reply.to.resume(with: reply.result) }
     }
 
     /// Everything queued, or nothing, in which case the writing task stops.
@@ -141,10 +230,12 @@ public final class GroupCommit: @unchecked Sendable {
     private func drain() async {
         while case let batch = take(), !batch.isEmpty {
             do {
-                Self.deliver(
-                    try await store.recordEvents(batch.flatMap(\.events), now: Self.latest(batch)), to: batch,
+                Self.send(
+                    Self.split(
+                        try await store.recordEvents(batch.flatMap(\.events), now: Self.latest(batch)), over: batch),
                     onTransitions)
             } catch {
+                var written = Written()
                 for entry in batch {
                     let result: Result<RecordedEvents, any Error>
                     do {
@@ -152,8 +243,9 @@ public final class GroupCommit: @unchecked Sendable {
                     } catch {
                         result = .failure(error)
                     }
-                    Self.settle(entry, result, onTransitions)
+                    Self.alone(entry, result, into: &written)
                 }
+                Self.send(written, onTransitions)
             }
         }
     }

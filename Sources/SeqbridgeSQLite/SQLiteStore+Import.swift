@@ -10,25 +10,39 @@ extension SQLiteStore {
     ) async throws {
         try await writer.writeWithoutTransaction { db in
             let sequenceID = try Self.sequenceID(named: options.sequence, requireConnected: true, in: db)
-            let importer = try BatchImporter(db: db, sequenceID: sequenceID, options: options, now: now)
-            defer { try? db.execute(sql: "DROP TABLE IF EXISTS temp.import_seen") }
-            if options.dryRun {
-                // One transaction over every batch, so later rows see earlier ones; never committed.
-                try db.inTransaction {
-                    while let batch = try nextBatch() {
-                        try report(try batch.map { ($0, try importer.apply($0)) })
-                    }
-                    return .rollback
-                }
-            } else {
+            // Every id an import writes is one it has just read or inserted in the same
+            // transaction, so SQLite's own foreign-key lookups (three per row) are left out.
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            let imported = Result {
+                try Self.importBatches(
+                    options, sequenceID: sequenceID, now: now, nextBatch: nextBatch, report: report, in: db)
+            }
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+            try imported.get()
+        }
+    }
+
+    private static func importBatches(
+        _ options: ImportOptions, sequenceID: Int64, now: Timestamp, nextBatch: () throws -> [ImportRow]?,
+        report: ([(row: ImportRow, outcome: ImportOutcome)]) throws -> Void, in db: Database
+    ) throws {
+        let importer = try BatchImporter(db: db, sequenceID: sequenceID, options: options, now: now)
+        if options.dryRun {
+            // One transaction over every batch, so later rows see earlier ones; never committed.
+            try db.inTransaction {
                 while let batch = try nextBatch() {
-                    var outcomes: [(row: ImportRow, outcome: ImportOutcome)] = []
-                    try db.inTransaction {
-                        outcomes = try batch.map { ($0, try importer.apply($0)) }
-                        return .commit
-                    }
-                    try report(outcomes)
+                    try report(try batch.map { ($0, try importer.apply($0)) })
                 }
+                return .rollback
+            }
+        } else {
+            while let batch = try nextBatch() {
+                var outcomes: [(row: ImportRow, outcome: ImportOutcome)] = []
+                try db.inTransaction {
+                    outcomes = try batch.map { ($0, try importer.apply($0)) }
+                    return .commit
+                }
+                try report(outcomes)
             }
         }
     }
@@ -39,6 +53,11 @@ extension SQLiteStore {
 /// A new enrollment's cached status is written directly: it is the fold of
 /// its lone `enrolled` event, computed once for the whole import. The per-row
 /// statements go straight through the SQLite C API (``RawStatement``).
+///
+/// A row repeating an earlier row's address is found by the influencer both
+/// rows lead to: the first line each influencer was met on is kept in memory
+/// (``FirstLines``). Suppressed addresses never reach an influencer, so their
+/// first lines are kept by address.
 private final class BatchImporter {
     let db: Database
     let sequenceID: Int64
@@ -48,8 +67,9 @@ private final class BatchImporter {
     let checkSuppression: Bool
     let encoder = JSONEncoder()
     let decoder = JSONDecoder()
-    let markSeen: RawStatement
-    let firstSeen: RawStatement
+    var firstLines = FirstLines()
+    /// Suppressed address → the line of the file's first row for it.
+    var suppressedLines: [String: Int] = [:]
     let suppressed: RawStatement
     let insertInfluencer: RawStatement
     let insertEnrollment: RawStatement
@@ -60,17 +80,11 @@ private final class BatchImporter {
         self.sequenceID = sequenceID
         self.options = options
         self.now = now
-        try db.execute(
-            sql: "CREATE TEMP TABLE IF NOT EXISTS import_seen (email TEXT PRIMARY KEY, line INTEGER NOT NULL)")
-        try db.execute(sql: "DELETE FROM temp.import_seen")
         let waits = try SQLiteStore.steps(sequenceID: sequenceID, in: db).map(\.wait)
         let state = foldStatus([Event(key: "enrolled", type: .enrolled, at: now)])
         nextSendAt = SeqbridgeCore.nextSendAt(state: state, waits: waits)
         checkSuppression = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM suppression)") ?? true
         encoder.outputFormatting = .sortedKeys
-        markSeen = try RawStatement(
-            db, "INSERT INTO temp.import_seen (email, line) VALUES (?, ?) ON CONFLICT DO NOTHING")
-        firstSeen = try RawStatement(db, "SELECT line FROM temp.import_seen WHERE email = ?")
         suppressed = try RawStatement(db, "SELECT 1 FROM suppression WHERE email = ?")
         insertInfluencer = try RawStatement(
             db,
@@ -96,16 +110,13 @@ private final class BatchImporter {
 
     func apply(_ row: ImportRow) throws -> ImportOutcome {
         let email = row.fields.email
-        markSeen.bind(1, email)
-        markSeen.bind(2, Int64(row.line))
-        if try markSeen.run() == 0 {
-            firstSeen.bind(1, email)
-            let first = try firstSeen.integer() ?? 0
-            return ImportOutcome(result: .rejected, reason: "duplicate of line \(first)")
-        }
         if checkSuppression {
+            if let first = suppressedLines[email] {
+                return ImportOutcome(result: .rejected, reason: "duplicate of line \(first)")
+            }
             suppressed.bind(1, email)
             if try suppressed.integer() != nil, let reason = try SQLiteStore.suppression(email: email, in: db) {
+                suppressedLines[email] = row.line
                 return ImportOutcome(result: .rejected, reason: "on the suppression list (\(reason.rawValue))")
             }
         }
@@ -126,11 +137,16 @@ private final class BatchImporter {
         if try insertInfluencer.run() > 0 {
             influencerID = insertInfluencer.lastInsertedRowID
             outcome.created = true
+            firstLines.add(influencerID, line: row.line)
         } else {
             guard let existing = try SQLiteStore.influencerID(email: email, in: db) else {
                 return ImportOutcome(result: .rejected, reason: "the influencer vanished during the import")
             }
             influencerID = existing
+            if let first = firstLines.line(of: influencerID) {
+                return ImportOutcome(result: .rejected, reason: "duplicate of line \(first)")
+            }
+            firstLines.add(influencerID, line: row.line)
             if options.updateExisting { outcome.updated = try update(influencerID, with: fields) }
             if let previous = try Row.fetchOne(
                 db.cachedStatement(
@@ -194,5 +210,36 @@ private final class BatchImporter {
             influencerID,
         ])
         return true
+    }
+}
+
+/// Influencer → the line of the file's first row for it, in 12 bytes an entry.
+///
+/// Influencers the import creates get ever larger ids, so they are appended to
+/// two sorted arrays and found by binary search; the rest (influencers that
+/// existed before, or an id out of order) go to a dictionary.
+struct FirstLines {
+    private var ids: [Int64] = []
+    private var lines: [Int32] = []
+    private var others: [Int64: Int32] = [:]
+
+    mutating func add(_ id: Int64, line: Int) {
+        if ids.last.map({ id > $0 }) ?? true {
+            ids.append(id)
+            lines.append(Int32(clamping: line))
+        } else {
+            others[id] = Int32(clamping: line)
+        }
+    }
+
+    func line(of id: Int64) -> Int? {
+        if let line = others[id] { return Int(line) }
+        var low = 0
+        var high = ids.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ids[middle] < id { low = middle + 1 } else { high = middle }
+        }
+        return low < ids.count && ids[low] == id ? Int(lines[low]) : nil
     }
 }

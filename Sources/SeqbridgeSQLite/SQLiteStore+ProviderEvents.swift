@@ -10,9 +10,33 @@ extension SQLiteStore: BlockingEventRecorder {
         return try await writer.write { db in try Self.recordEvents(events, now: now, messages: messages, in: db) }
     }
 
-    public func recordEventsBlocking(_ events: [ProviderEvent], now: Timestamp) throws -> RecordedEvents {
+    public func recordEventsBlocking(_ events: [ProviderEvent], now: Timestamp, deferringSync: Bool) throws
+        -> RecordedEvents
+    {
         guard !events.isEmpty else { return RecordedEvents(dispositions: [], transitions: [:]) }
-        return try writer.write { db in try Self.recordEvents(events, now: now, messages: messages, in: db) }
+        guard deferringSync, logSync != nil else {
+            return try writer.write { db in try Self.recordEvents(events, now: now, messages: messages, in: db) }
+        }
+        return try writer.writeWithoutTransaction { db in
+            // This commit alone leaves out the sync; every other write keeps `FULL`.
+            try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute()
+            let recorded = Result {
+                var recorded = RecordedEvents(dispositions: [], transitions: [:])
+                try db.inTransaction(.immediate) {
+                    recorded = try Self.recordEvents(events, now: now, messages: messages, in: db)
+                    return .commit
+                }
+                return recorded
+            }
+            try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute()
+            return try recorded.get()
+        }
+    }
+
+    public var canDeferSync: Bool { logSync != nil }
+
+    public func syncCommits() throws {
+        try logSync?.sync()
     }
 
     static func recordEvents(

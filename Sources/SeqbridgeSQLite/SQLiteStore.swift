@@ -8,6 +8,8 @@ import SeqbridgeStore
 public final class SQLiteStore: Store {
     let writer: any DatabaseWriter
     private let checkpointer: Checkpointer?
+    /// The service's own sync of the write-ahead log, for webhook commits.
+    let logSync: LogSync?
     /// Message-ID → enrollment, for matching reported events (writer only).
     let messages = MessageEnrollments()
 
@@ -16,13 +18,15 @@ public final class SQLiteStore: Store {
         /// A fixed 8 MiB page cache per connection: bounded, whatever the table sizes.
         case command
         /// A 64 MiB page cache per connection, so the indexes that events land
-        /// in at random stay in memory, and checkpoints on a thread of their own.
+        /// in at random stay in memory; checkpoints on a thread of their own; and
+        /// reported events' commits synced apart from the transaction (``LogSync``).
         case service
     }
 
     /// Opens (creating if needed) the database at `path` and brings its schema
     /// up to date. `:memory:` gives a private in-memory database.
     public init(path: String, role: Role = .command) throws {
+        _ = SQLiteTuning.applied
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         let background = role == .service && path != ":memory:"
@@ -53,6 +57,7 @@ public final class SQLiteStore: Store {
         }
         try migrator.migrate(writer)
         checkpointer = background ? try Checkpointer(path: path) : nil
+        logSync = background ? LogSync(databasePath: path) : nil
     }
 
     deinit { checkpointer?.stop() }

@@ -95,9 +95,22 @@ public protocol Store: Sendable {
 /// A store that can record reported events on the calling thread (SQLite,
 /// whose writes are synchronous anyway). The webhook group commit then writes
 /// from a thread of its own, without a hop to another executor per commit.
+///
+/// Such a store may also split a commit from its sync to disk: the writer then
+/// goes on to the next transaction while another thread waits for the disk,
+/// and a request is answered only after ``syncCommits()`` has returned.
 public protocol BlockingEventRecorder: Sendable {
-    /// ``Store/recordEvents(_:now:)``, blocking the calling thread until the transaction is committed.
-    func recordEventsBlocking(_ events: [ProviderEvent], now: Timestamp) throws -> RecordedEvents
+    /// ``Store/recordEvents(_:now:)``, blocking the calling thread until the
+    /// transaction is committed. With `deferringSync` (and ``canDeferSync``) the
+    /// commit has reached the operating system, not yet the disk: it survives
+    /// the process being killed, and survives a power cut only once
+    /// ``syncCommits()`` has returned.
+    func recordEventsBlocking(_ events: [ProviderEvent], now: Timestamp, deferringSync: Bool) throws -> RecordedEvents
+    /// Whether commits can be synced apart from the transaction (false: every commit syncs itself).
+    var canDeferSync: Bool { get }
+    /// Makes every transaction committed so far durable. Once a sync has failed,
+    /// every later one fails too: what reached the disk is no longer known.
+    func syncCommits() throws
 }
 
 extension Store {

@@ -136,15 +136,21 @@ struct ImportTests {
         try await harness.engine.enroll(
             email: "in@example.com", sequence: "launch", name: "In", force: false, now: at("2026-11-01T00:00:00Z"))
         let path = try harness.file(
-            "l.csv", "email,name\nno@example.com,No\nin@example.com,Other Name\nnew@example.com,New\n")
+            "l.csv",
+            "email,name\nno@example.com,No\nin@example.com,Other Name\nnew@example.com,New\n"
+                + "NO@example.com,Again\nin@example.com,Again\nnew@example.com,Again\n")
         let errors = harness.folder.appendingPathComponent("e.csv").path
         let summary = try await harness.importFile(path, errors: errors)
         #expect(summary.enrolled == 1)
         #expect(summary.skipped == 1)
-        #expect(summary.rejected == 1)
+        #expect(summary.rejected == 4)
         let report = try String(contentsOfFile: errors, encoding: .utf8)
         #expect(report.contains("2,no@example.com,on the suppression list (spam_complaint)"))
         #expect(report.contains("3,in@example.com,skipped: already enrolled (Scheduled)"))
+        // A repeated address is a duplicate, whatever became of its first row.
+        #expect(report.contains("5,no@example.com,duplicate of line 2"))
+        #expect(report.contains("6,in@example.com,duplicate of line 3"))
+        #expect(report.contains("7,new@example.com,duplicate of line 4"))
         // Without --update-existing the existing influencer keeps its fields.
         #expect(try await harness.engine.store.history(email: "in@example.com")?.influencer.name == "In")
         let updated = try await harness.importFile(path, updateExisting: true)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import SeqbridgeCore
 import SeqbridgeStore
 import Testing
@@ -117,6 +118,84 @@ struct SQLiteStoreTests {
         store = nil
         let reopened = try SQLiteStore(path: path)
         #expect(try await reopened.statusCounts(sequence: nil).reduce(0) { $0 + $1.count } == 50)
+    }
+
+    /// The service's webhook commits leave out their sync, which a second call
+    /// makes; every other write, before and after, keeps `synchronous = FULL`.
+    @Test func webhookCommitsCanBeSyncedApart() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sync-\(UUID().uuidString).sqlite")
+            .path
+        let service = try SQLiteStore(path: path, role: .service)
+        #expect(service.canDeferSync)
+        let event = ProviderEvent(
+            source: "generic", type: .delivered, messageIDs: ["nobody@example.com"], eventID: "e1",
+            timestamp: at("2026-11-02T10:00:00Z"), raw: "{}")
+        let recorded = try service.recordEventsBlocking([event], now: at("2026-11-02T10:00:00Z"), deferringSync: true)
+        #expect(recorded.dispositions == [.unmatched])
+        try service.syncCommits()
+        let synchronous = try service.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(synchronous == 2)
+        let again = try service.recordEventsBlocking([event], now: at("2026-11-02T10:00:00Z"), deferringSync: true)
+        #expect(again.dispositions == [.duplicate])
+        // One-off commands sync every commit themselves.
+        #expect(!(try SQLiteStore(path: path).canDeferSync))
+        #expect(!(try SQLiteStore(path: ":memory:", role: .service).canDeferSync))
+    }
+
+    /// Once SQLite took the process-wide settings, connections open without a
+    /// mutex of their own (`sqlite3_db_mutex` answers nil only then).
+    @Test func connectionsOpenWithoutTheirOwnMutex() throws {
+        let database = try TemporaryDatabase()
+        let hasMutex = try database.store.writer.write { db in sqlite3_db_mutex(db.sqliteConnection) != nil }
+        #expect(hasMutex == !SQLiteTuning.applied)
+    }
+
+    /// An import leaves foreign-key checks out while it runs and turns them back on.
+    @Test func importRestoresForeignKeyChecks() async throws {
+        let database = try TemporaryDatabase()
+        try await database.store.seed()
+        let rows = [
+            ImportRow(line: 2, fields: InfluencerFields(email: "a@example.com"), token: "ta"),
+            ImportRow(line: 3, fields: InfluencerFields(email: "a@example.com"), token: "tb"),
+        ]
+        let batches = Batches([rows])
+        let outcomes = Outcomes()
+        try await database.store.importRows(
+            ImportOptions(sequence: "launch", updateExisting: false, dryRun: false), now: at("2026-11-02T09:00:00Z"),
+            nextBatch: { batches.next() }, report: { outcomes.add($0.map(\.outcome)) })
+        #expect(outcomes.all.map(\.result) == [.enrolled, .rejected])
+        #expect(outcomes.all.last?.reason == "duplicate of line 2")
+        let checks = try await database.store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }
+        #expect(checks == 1)
+    }
+
+    /// The import's first-line memory answers exactly what a dictionary would,
+    /// ids in order or not (fixed seed).
+    @Test func firstLinesMatchADictionary() {
+        var lines = FirstLines()
+        var reference: [Int64: Int] = [:]
+        var state: UInt64 = 42
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var id: Int64 = 100
+        for line in 2..<20_000 {
+            // Mostly increasing ids, as an import creates them; now and then an older one.
+            id += Int64(next() % 3) + 1
+            let candidate = next() % 10 == 0 ? Int64(next() % UInt64(id)) : id
+            if let first = reference[candidate] {
+                #expect(lines.line(of: candidate) == first)
+            } else {
+                #expect(lines.line(of: candidate) == nil)
+                lines.add(candidate, line: line)
+                reference[candidate] = line
+            }
+        }
+        for probe in 0..<id + 10 { #expect(lines.line(of: probe) == reference[probe]) }
     }
 
     /// A database made by the first release is upgraded in place and keeps its rows.
@@ -358,4 +437,17 @@ struct SQLiteStoreTests {
 final class RowBox: @unchecked Sendable {
     var rows: [ExportRow] = []
     func append(_ row: ExportRow) { rows.append(row) }
+}
+
+/// Hands out prepared import batches, one per call.
+final class Batches: @unchecked Sendable {
+    private var remaining: [[ImportRow]]
+    init(_ batches: [[ImportRow]]) { remaining = batches }
+    func next() -> [ImportRow]? { remaining.isEmpty ? nil : remaining.removeFirst() }
+}
+
+/// Collects the outcomes an import reports.
+final class Outcomes: @unchecked Sendable {
+    private(set) var all: [ImportOutcome] = []
+    func add(_ outcomes: [ImportOutcome]) { all += outcomes }
 }
