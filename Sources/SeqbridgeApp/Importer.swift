@@ -140,8 +140,8 @@ public struct Importer: Sendable {
         do {
             try await engine.store.importRows(
                 request.options, now: now, nextBatch: { try state.nextBatch() },
-                report: { try state.record($0) })
-            try state.record([])
+                report: { try state.record($0, $1) })
+            try state.record([], [])
             try errors?.finish()
         } catch {
             errors?.abandon()
@@ -345,11 +345,11 @@ final class ImportState: @unchecked Sendable {
     }
 
     /// Counts a committed batch and writes its skipped and rejected rows, in line order.
-    func record(_ outcomes: [(row: ImportRow, outcome: ImportOutcome)]) throws {
+    func record(_ rows: [ImportRow], _ outcomes: [ImportOutcome]) throws {
         var lines = pending.map { (line: $0.line, email: $0.email, reason: $0.reason) }
         summary.rejected += pending.count
         pending.removeAll()
-        for (row, outcome) in outcomes {
+        for (row, outcome) in zip(rows, outcomes) {
             if outcome.created { summary.created += 1 }
             if outcome.updated { summary.updated += 1 }
             switch outcome.result {

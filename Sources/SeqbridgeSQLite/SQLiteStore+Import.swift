@@ -6,7 +6,7 @@ import SeqbridgeStore
 extension SQLiteStore {
     public func importRows(
         _ options: ImportOptions, now: Timestamp, nextBatch: @escaping @Sendable () throws -> [ImportRow]?,
-        report: @escaping @Sendable ([(row: ImportRow, outcome: ImportOutcome)]) throws -> Void
+        report: @escaping @Sendable (_ rows: [ImportRow], _ outcomes: [ImportOutcome]) throws -> Void
     ) async throws {
         try await writer.writeWithoutTransaction { db in
             let sequenceID = try Self.sequenceID(named: options.sequence, requireConnected: true, in: db)
@@ -24,25 +24,25 @@ extension SQLiteStore {
 
     private static func importBatches(
         _ options: ImportOptions, sequenceID: Int64, now: Timestamp, nextBatch: () throws -> [ImportRow]?,
-        report: ([(row: ImportRow, outcome: ImportOutcome)]) throws -> Void, in db: Database
+        report: ([ImportRow], [ImportOutcome]) throws -> Void, in db: Database
     ) throws {
         let importer = try BatchImporter(db: db, sequenceID: sequenceID, options: options, now: now)
         if options.dryRun {
             // One transaction over every batch, so later rows see earlier ones; never committed.
             try db.inTransaction {
                 while let batch = try nextBatch() {
-                    try report(try batch.map { ($0, try importer.apply($0)) })
+                    try report(batch, try importer.apply(batch))
                 }
                 return .rollback
             }
         } else {
             while let batch = try nextBatch() {
-                var outcomes: [(row: ImportRow, outcome: ImportOutcome)] = []
+                var outcomes: [ImportOutcome] = []
                 try db.inTransaction {
-                    outcomes = try batch.map { ($0, try importer.apply($0)) }
+                    outcomes = try importer.apply(batch)
                     return .commit
                 }
-                try report(outcomes)
+                try report(batch, outcomes)
             }
         }
     }
@@ -71,9 +71,22 @@ private final class BatchImporter {
     /// Suppressed address → the line of the file's first row for it.
     var suppressedLines: [String: Int] = [:]
     let suppressed: RawStatement
-    let insertInfluencer: RawStatement
-    let insertEnrollment: RawStatement
-    let insertEvent: RawStatement
+    /// The import's constant values, written into the statements' text.
+    let constants: (sequence: String, now: String, nextSendAt: String)
+
+    /// Rows written by one statement: one statement per row would spend as much
+    /// time starting statements and opening index cursors as inserting.
+    static let rowsPerStatement = 100
+    /// The multi-row statements, by kind and number of rows, prepared once.
+    private var statements: [String: [Int: RawStatement]] = [:]
+
+    /// The statement `sql(rows)` makes for `rows` rows, kept for the rest of the import.
+    private func statement(_ kind: String, rows: Int, _ sql: (Int) -> String) throws -> RawStatement {
+        if let statement = statements[kind]?[rows] { return statement }
+        let statement = try RawStatement(db, sql(rows))
+        statements[kind, default: [:]][rows] = statement
+        return statement
+    }
 
     init(db: Database, sequenceID: Int64, options: ImportOptions, now: Timestamp) throws {
         self.db = db
@@ -86,99 +99,179 @@ private final class BatchImporter {
         checkSuppression = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM suppression)") ?? true
         encoder.outputFormatting = .sortedKeys
         suppressed = try RawStatement(db, "SELECT 1 FROM suppression WHERE email = ?")
-        insertInfluencer = try RawStatement(
-            db,
+        constants = (
+            String(sequenceID), String(now.millisecondsSinceEpoch),
+            nextSendAt.map { String($0.millisecondsSinceEpoch) } ?? "NULL"
+        )
+    }
+
+    /// Each row's outcome, in the batch's order. Rows are decided in file order,
+    /// so the first of several rows for one address is the one that counts.
+    func apply(_ batch: [ImportRow]) throws -> [ImportOutcome] {
+        var outcomes = [ImportOutcome](repeating: ImportOutcome(result: .enrolled), count: batch.count)
+        var start = 0
+        while start < batch.count {
+            let end = min(start + Self.rowsPerStatement, batch.count)
+            try apply(batch, start..<end, into: &outcomes)
+            start = end
+        }
+        return outcomes
+    }
+
+    /// One statement inserts the rows' new influencers; rows whose address is
+    /// already an influencer's (or is repeated within the rows) are decided
+    /// one by one; one statement each then enrols the new ones and records
+    /// their `enrolled` events.
+    private func apply(_ batch: [ImportRow], _ range: Range<Int>, into outcomes: inout [ImportOutcome]) throws {
+        var candidates: [Int] = []
+        candidates.reserveCapacity(range.count)
+        for index in range {
+            if let refusal = try suppression(batch[index]) {
+                outcomes[index] = refusal
+            } else {
+                candidates.append(index)
+            }
+        }
+        guard !candidates.isEmpty else { return }
+        var created = try insertInfluencers(batch, candidates)
+        var enrolling: [(index: Int, influencerID: Int64)] = []
+        enrolling.reserveCapacity(candidates.count)
+        for index in candidates {
+            if let influencerID = created.removeValue(forKey: batch[index].fields.email) {
+                firstLines.add(influencerID, line: batch[index].line)
+                outcomes[index] = ImportOutcome(result: .enrolled, created: true)
+                enrolling.append((index, influencerID))
+            } else {
+                outcomes[index] = try applyExisting(batch, index)
+            }
+        }
+        try enrol(batch, enrolling)
+    }
+
+    /// A refusal when the address is on the suppression list.
+    private func suppression(_ row: ImportRow) throws -> ImportOutcome? {
+        guard checkSuppression else { return nil }
+        let email = row.fields.email
+        if let first = suppressedLines[email] {
+            return ImportOutcome(result: .rejected, reason: "duplicate of line \(first)")
+        }
+        suppressed.bind(1, email)
+        if try suppressed.integer() != nil, let reason = try SQLiteStore.suppression(email: email, in: db) {
+            suppressedLines[email] = row.line
+            return ImportOutcome(result: .rejected, reason: "on the suppression list (\(reason.rawValue))")
+        }
+        return nil
+    }
+
+    /// Inserts an influencer for each row whose address has none yet (the
+    /// first row, when rows repeat one); answers address → new id.
+    private func insertInfluencers(_ batch: [ImportRow], _ rows: [Int]) throws -> [String: Int64] {
+        let now = constants.now
+        let insert = try statement("influencer", rows: rows.count) {
             """
             INSERT INTO influencer (email, name, first_name, last_name, handle, platform, followers, attributes,
                                     created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES \(repeatElement("(?, ?, ?, ?, ?, ?, ?, ?, \(now), \(now))", count: $0).joined(separator: ", "))
             ON CONFLICT (email) DO NOTHING
-            """)
-        insertEnrollment = try RawStatement(
-            db,
+            RETURNING id, email
             """
-            INSERT INTO enrollment (influencer_id, sequence_id, token, status, enrolled_at, next_send_at, updated_at)
-            VALUES (?, ?, ?, 'scheduled', ?, ?, ?)
-            """)
-        insertEvent = try RawStatement(
-            db,
-            """
-            INSERT INTO event (enrollment_id, key, type, occurred_at, recorded_at, source, detail)
-            VALUES (?, ?, 'enrolled', ?, ?, 'import', ?)
-            """)
+        }
+        var parameter: Int32 = 0
+        func next() -> Int32 {
+            parameter += 1
+            return parameter
+        }
+        for index in rows {
+            insert.bind(next(), batch[index].fields.email)
+            insert.bind(next(), batch[index].fields.name)
+            insert.bind(next(), batch[index].fields.firstName)
+            insert.bind(next(), batch[index].fields.lastName)
+            insert.bind(next(), batch[index].fields.handle)
+            insert.bind(next(), batch[index].fields.platform)
+            insert.bind(next(), batch[index].fields.followers)
+            insert.bind(next(), batch[index].attributesJSON)
+        }
+        var created: [String: Int64] = [:]
+        created.reserveCapacity(rows.count)
+        while try insert.step() {
+            if let id = insert.int64(0), let email = insert.text(1) { created[email] = id }
+        }
+        return created
     }
 
-    func apply(_ row: ImportRow) throws -> ImportOutcome {
-        let email = row.fields.email
-        if checkSuppression {
-            if let first = suppressedLines[email] {
-                return ImportOutcome(result: .rejected, reason: "duplicate of line \(first)")
-            }
-            suppressed.bind(1, email)
-            if try suppressed.integer() != nil, let reason = try SQLiteStore.suppression(email: email, in: db) {
-                suppressedLines[email] = row.line
-                return ImportOutcome(result: .rejected, reason: "on the suppression list (\(reason.rawValue))")
-            }
+    /// Enrols new influencers and records each enrollment's `enrolled` event.
+    private func enrol(_ batch: [ImportRow], _ rows: [(index: Int, influencerID: Int64)]) throws {
+        guard !rows.isEmpty else { return }
+        let (sequence, now, next) = constants
+        let enrollments = try statement("enrollment", rows: rows.count) {
+            """
+            INSERT INTO enrollment (influencer_id, sequence_id, token, status, enrolled_at, next_send_at, updated_at)
+            VALUES \(repeatElement("(?, \(sequence), ?, 'scheduled', \(now), \(next), \(now))", count: $0).joined(separator: ", "))
+            RETURNING id, token
+            """
         }
-        let fields = row.fields
-        let millis = now.millisecondsSinceEpoch
-        insertInfluencer.bind(1, email)
-        insertInfluencer.bind(2, fields.name)
-        insertInfluencer.bind(3, fields.firstName)
-        insertInfluencer.bind(4, fields.lastName)
-        insertInfluencer.bind(5, fields.handle)
-        insertInfluencer.bind(6, fields.platform)
-        insertInfluencer.bind(7, fields.followers)
-        insertInfluencer.bind(8, row.attributesJSON)
-        insertInfluencer.bind(9, millis)
-        insertInfluencer.bind(10, millis)
+        var parameter: Int32 = 0
+        for (index, influencerID) in rows {
+            enrollments.bind(parameter + 1, influencerID)
+            enrollments.bind(parameter + 2, batch[index].token)
+            parameter += 2
+        }
+        var ids: [String: Int64] = [:]
+        ids.reserveCapacity(rows.count)
+        while try enrollments.step() {
+            if let id = enrollments.int64(0), let token = enrollments.text(1) { ids[token] = id }
+        }
+        let events = try statement("event", rows: rows.count) {
+            """
+            INSERT INTO event (enrollment_id, key, type, occurred_at, recorded_at, source, detail)
+            VALUES \(repeatElement("(?, ?, 'enrolled', \(now), \(now), 'import', ?)", count: $0).joined(separator: ", "))
+            """
+        }
+        parameter = 0
+        for (index, _) in rows {
+            let (line, token) = (batch[index].line, batch[index].token)
+            guard let id = ids[token] else {
+                throw DatabaseError(message: "the enrollment for line \(line) was not created")
+            }
+            events.bind(parameter + 1, id)
+            events.bind(parameter + 2, "enrolled:" + token)
+            events.bind(parameter + 3, "imported from line \(line)")
+            parameter += 3
+        }
+        try events.run()
+    }
+
+    /// A row whose address already belongs to an influencer: a repeat of an
+    /// earlier row, an influencer already in the sequence, or one to enrol.
+    private func applyExisting(_ batch: [ImportRow], _ index: Int) throws -> ImportOutcome {
+        let row = batch[index]
+        guard let influencerID = try SQLiteStore.influencerID(email: row.fields.email, in: db) else {
+            return ImportOutcome(result: .rejected, reason: "the influencer vanished during the import")
+        }
+        if let first = firstLines.line(of: influencerID) {
+            return ImportOutcome(result: .rejected, reason: "duplicate of line \(first)")
+        }
+        firstLines.add(influencerID, line: row.line)
         var outcome = ImportOutcome(result: .enrolled)
-        let influencerID: Int64
-        if try insertInfluencer.run() > 0 {
-            influencerID = insertInfluencer.lastInsertedRowID
-            outcome.created = true
-            firstLines.add(influencerID, line: row.line)
-        } else {
-            guard let existing = try SQLiteStore.influencerID(email: email, in: db) else {
-                return ImportOutcome(result: .rejected, reason: "the influencer vanished during the import")
-            }
-            influencerID = existing
-            if let first = firstLines.line(of: influencerID) {
-                return ImportOutcome(result: .rejected, reason: "duplicate of line \(first)")
-            }
-            firstLines.add(influencerID, line: row.line)
-            if options.updateExisting { outcome.updated = try update(influencerID, with: fields) }
-            if let previous = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT status, reason FROM enrollment WHERE influencer_id = ? AND sequence_id = ?
-                        ORDER BY CASE WHEN status IN ('scheduled', 'in_progress', 'error') THEN 0 ELSE 1 END, id DESC
-                        LIMIT 1
-                        """), arguments: [influencerID, sequenceID])
-            {
-                let status = Status(rawValue: previous["status"]) ?? .error
-                let reason = (previous["reason"] as String?).map { ", \($0)" } ?? ""
-                outcome.result = .skipped
-                outcome.reason =
-                    status == .finished
-                    ? "already went through this sequence (\(status.label)\(reason)); use reenroll to send it again"
-                    : "already enrolled (\(status.label)\(reason))"
-                return outcome
-            }
+        if options.updateExisting { outcome.updated = try update(influencerID, with: row.fields) }
+        if let previous = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT status, reason FROM enrollment WHERE influencer_id = ? AND sequence_id = ?
+                    ORDER BY CASE WHEN status IN ('scheduled', 'in_progress', 'error') THEN 0 ELSE 1 END, id DESC
+                    LIMIT 1
+                    """), arguments: [influencerID, sequenceID])
+        {
+            let status = Status(rawValue: previous["status"]) ?? .error
+            let reason = (previous["reason"] as String?).map { ", \($0)" } ?? ""
+            outcome.result = .skipped
+            outcome.reason =
+                status == .finished
+                ? "already went through this sequence (\(status.label)\(reason)); use reenroll to send it again"
+                : "already enrolled (\(status.label)\(reason))"
+            return outcome
         }
-        insertEnrollment.bind(1, influencerID)
-        insertEnrollment.bind(2, sequenceID)
-        insertEnrollment.bind(3, row.token)
-        insertEnrollment.bind(4, millis)
-        insertEnrollment.bind(5, nextSendAt?.millisecondsSinceEpoch)
-        insertEnrollment.bind(6, millis)
-        try insertEnrollment.run()
-        insertEvent.bind(1, insertEnrollment.lastInsertedRowID)
-        insertEvent.bind(2, "enrolled:" + row.token)
-        insertEvent.bind(3, millis)
-        insertEvent.bind(4, millis)
-        insertEvent.bind(5, "imported from line \(row.line)")
-        try insertEvent.run()
+        try enrol(batch, [(index, influencerID)])
         return outcome
     }
 

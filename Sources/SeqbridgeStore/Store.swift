@@ -44,7 +44,7 @@ public protocol Store: Sendable {
     /// naming the earlier line.
     func importRows(
         _ options: ImportOptions, now: Timestamp, nextBatch: @escaping @Sendable () throws -> [ImportRow]?,
-        report: @escaping @Sendable ([(row: ImportRow, outcome: ImportOutcome)]) throws -> Void
+        report: @escaping @Sendable (_ rows: [ImportRow], _ outcomes: [ImportOutcome]) throws -> Void
     ) async throws
     func unenroll(email: String, sequence: String, now: Timestamp) async throws
     /// Unenrolls an `error` enrollment (if any) and enrols afresh, in one transaction.

@@ -128,6 +128,54 @@ struct ImportTests {
         #expect(try String(contentsOfFile: errors, encoding: .utf8).contains("5,a@example.com,duplicate of line 2"))
     }
 
+    /// 600 rows over 300 addresses (fixed seed), so repeats fall within one
+    /// multi-row statement, across statements and across batches; some
+    /// addresses already enrolled, one suppressed. Every row's outcome is the
+    /// one a row-by-row walk of the file gives, and a dry run says the same.
+    @Test func repeatsAnywhereInTheFileAreDecidedInFileOrder() async throws {
+        let harness = try Harness()
+        try await harness.seed(oneStep)
+        try await harness.engine.store.suppress(
+            email: "c7@example.com", reason: .unsubscribed, detail: nil, now: at("2026-11-01T00:00:00Z"))
+        for enrolled in [3, 150, 299] {
+            try await harness.engine.enroll(
+                email: "c\(enrolled)@example.com", sequence: "launch", name: nil, force: false,
+                now: at("2026-11-01T00:00:00Z"))
+        }
+        var state: UInt64 = 7
+        var text = "email\n"
+        var expected: [String] = []
+        var first: [String: Int] = [:]
+        var enrolled = 0
+        for line in 2...601 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let email = "c\((state >> 33) % 300)@example.com"
+            text += email + "\n"
+            if let earlier = first[email] {
+                expected.append("\(line),\(email),duplicate of line \(earlier)")
+                continue
+            }
+            first[email] = line
+            switch email {
+            case "c7@example.com": expected.append("\(line),\(email),on the suppression list (unsubscribed)")
+            case "c3@example.com", "c150@example.com", "c299@example.com":
+                expected.append("\(line),\(email),skipped: already enrolled (Scheduled)")
+            default: enrolled += 1
+            }
+        }
+        let path = try harness.file("many.csv", text)
+        let dryRun = try await harness.importFile(path, dryRun: true, batchSize: 250)
+        let errors = harness.folder.appendingPathComponent("e.csv").path
+        let summary = try await harness.importFile(path, errors: errors, batchSize: 250)
+        #expect(summary.enrolled == enrolled)
+        #expect(summary.read == 600)
+        #expect(summary.enrolled + summary.skipped + summary.rejected == 600)
+        #expect(dryRun.enrolled == summary.enrolled && dryRun.rejected == summary.rejected)
+        let lines = try String(contentsOfFile: errors, encoding: .utf8).split(separator: "\r\n").dropFirst()
+        #expect(lines.map(String.init) == expected)
+        #expect(try await harness.rows().count == enrolled + 3)
+    }
+
     @Test func suppressedAndAlreadyEnrolledRows() async throws {
         let harness = try Harness()
         try await harness.seed(oneStep)

@@ -287,7 +287,7 @@ struct BrokenEventStore: Store {
     { try await inner.enrollBatch(influencers, sequence: sequence, force: force, now: now) }
     func importRows(
         _ options: ImportOptions, now: Timestamp, nextBatch: @escaping @Sendable () throws -> [ImportRow]?,
-        report: @escaping @Sendable ([(row: ImportRow, outcome: ImportOutcome)]) throws -> Void
+        report: @escaping @Sendable (_ rows: [ImportRow], _ outcomes: [ImportOutcome]) throws -> Void
     ) async throws { try await inner.importRows(options, now: now, nextBatch: nextBatch, report: report) }
     func unenroll(email: String, sequence: String, now: Timestamp) async throws {
         try await inner.unenroll(email: email, sequence: sequence, now: now)

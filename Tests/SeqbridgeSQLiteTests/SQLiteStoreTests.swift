@@ -162,7 +162,7 @@ struct SQLiteStoreTests {
         let outcomes = Outcomes()
         try await database.store.importRows(
             ImportOptions(sequence: "launch", updateExisting: false, dryRun: false), now: at("2026-11-02T09:00:00Z"),
-            nextBatch: { batches.next() }, report: { outcomes.add($0.map(\.outcome)) })
+            nextBatch: { batches.next() }, report: { outcomes.add($1) })
         #expect(outcomes.all.map(\.result) == [.enrolled, .rejected])
         #expect(outcomes.all.last?.reason == "duplicate of line 2")
         let checks = try await database.store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }
