@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 @main
 struct Entry {
     /// Exit status: 0 success, 1 failure, 2 usage error (SPEC §4); errors are
     /// one sentence on standard error.
     static func main() async {
+        LoggingSystem.bootstrap { label in LogOutput(label: label) }
         do {
             var command = try Seqbridge.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
