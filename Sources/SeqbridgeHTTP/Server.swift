@@ -116,9 +116,11 @@ struct SchedulerService: Service {
                     }
                     for failure in report.renderFailures { logger.warning("step not rendered: \(failure)") }
                 } catch {
+                    // Stopping in the middle of a tick is no failure: the next start picks up.
+                    if Task.isCancelled || error is CancellationError { break }
                     logger.error("tick failed: \(error)")
                 }
-                try await Task.sleep(for: .seconds(interval))
+                await pause(for: .seconds(interval))
             }
         }
     }
@@ -135,16 +137,24 @@ struct NightlyService: Service {
             while !Task.isCancelled {
                 let now = SystemNow().now()
                 let next = Nightly.nextRun(after: now, hour: settings.at.hour, minute: settings.at.minute)
-                try await Task.sleep(for: .milliseconds(next.millisecondsSinceEpoch - now.millisecondsSinceEpoch))
+                await pause(for: .milliseconds(next.millisecondsSinceEpoch - now.millisecondsSinceEpoch))
+                if Task.isCancelled { break }
                 do {
                     let result = try await engine.nightlyExport(
                         directory: settings.directory, keepDays: settings.keepDays, now: SystemNow().now())
                     logger.info(
                         "nightly report written", metadata: ["path": "\(result.path)", "rows": "\(result.rows)"])
                 } catch {
+                    if Task.isCancelled || error is CancellationError { break }
                     logger.error("nightly report failed: \(error)")
                 }
             }
         }
     }
+}
+
+/// Waits; a service being stopped ends the wait early, and its loop then
+/// returns instead of reporting the cancellation as a failure.
+func pause(for duration: Duration) async {
+    try? await Task.sleep(for: duration)
 }

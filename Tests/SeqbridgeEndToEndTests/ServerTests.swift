@@ -120,6 +120,27 @@ struct WebhookEndToEndTests {
         #expect(String(decoding: metrics.0, as: UTF8.self).contains("seqbridge_webhook_requests_total"))
     }
 
+    /// SIGTERM (or Ctrl-C) with the scheduler running stops the service
+    /// cleanly: exit status 0, nothing reported as an error.
+    @Test func aStopSignalEndsTheServiceCleanly() throws {
+        let cli = try CLI()
+        try cli.setUpSamples()
+        for signal in [SIGTERM, SIGINT] {
+            let process = cli.process(["serve", "--port", "0", "--tick-interval", "60"])
+            let out = Pipe()
+            let errors = Pipe()
+            process.standardOutput = out
+            process.standardError = errors
+            try process.run()
+            #expect(out.firstLine().contains("listening on"))
+            Foundation.kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus == 0, "stderr: \(said)")
+            #expect(!said.contains("Error"), "stderr: \(said)")
+        }
+    }
+
     @Test func snsSubscriptionIsConfirmedOnlyForAllowedHosts() async throws {
         let cli = try CLI()
         let server = try Server(
