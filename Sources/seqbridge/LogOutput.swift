@@ -42,7 +42,8 @@ struct LogOutput: LogHandler {
             ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let line =
             "\(Self.timestamp()) \(event.level)\(label.isEmpty ? "" : " ")\(label):\(rendered) [\(event.source)] \(event.message)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        // As the stream handler writes: a failed write (a closed stream) is ignored.
+        try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
     }
 
     /// Local time, as the stream handler writes it.
