@@ -26,6 +26,9 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A closed log pipe or a client gone mid-write fails that write (EPIPE); it
+        // does not stop the service, which would drop every request in flight.
+        signal(SIGPIPE, SIG_IGN)
         let engine = try global.engine(role: .service)
         let environment = ProcessInfo.processInfo.environment
         let secrets = try WebhookSecrets.fromEnvironment(environment)

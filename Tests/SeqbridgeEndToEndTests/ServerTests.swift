@@ -141,6 +141,36 @@ struct WebhookEndToEndTests {
         }
     }
 
+    /// Logging into a pipe nobody reads any more (a log collector that went
+    /// away) fails those writes; the service goes on answering.
+    @Test func aClosedLogPipeDoesNotStopTheService() async throws {
+        let cli = try CLI()
+        let process = cli.process(["serve", "--port", "0", "--tick-interval", "0"])
+        let out = Pipe()
+        let errors = Pipe()
+        process.standardOutput = out
+        process.standardError = errors
+        try process.run()
+        try errors.fileHandleForReading.close()
+        let url = out.firstLine().split(separator: " ").last.map {
+            $0.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let base = try #require(url)
+        var request = URLRequest(url: URL(string: base + "/webhooks/generic")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data("{broken".utf8)
+        // Refused with a warning in the log, which cannot be written.
+        let (_, refused) = try await URLSession.shared.data(for: request)
+        #expect((refused as? HTTPURLResponse)?.statusCode == 400)
+        let (_, health) = try await URLSession.shared.data(from: URL(string: base + "/healthz")!)
+        #expect((health as? HTTPURLResponse)?.statusCode == 200)
+        #expect(process.isRunning)
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
     @Test func snsSubscriptionIsConfirmedOnlyForAllowedHosts() async throws {
         let cli = try CLI()
         let server = try Server(
