@@ -33,19 +33,54 @@ public final class GroupCommit: @unchecked Sendable {
         var transitions: [[StatusChange: Int]] = []
     }
 
-    /// What the writer and the requests share; the writer thread holds it, not the `GroupCommit`.
-    private final class Queue: @unchecked Sendable {
-        let condition = NSCondition()
-        var entries: [Entry] = []
-        var writing = false
-        var stopped = false
-    }
+    /// Work handed from producers to one consumer: a thread that waits for it
+    /// (`next`), or a task that drains it while there is any (`put`, `drain`).
+    /// The consumer holds it, not the `GroupCommit`.
+    private final class Handoff<Item>: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var items: [Item] = []
+        private var draining = false
+        private var stopped = false
 
-    /// Commits waiting for the disk, shared by the writer and the syncing thread.
-    private final class Unsynced: @unchecked Sendable {
-        let condition = NSCondition()
-        var written: [Written] = []
-        var stopped = false
+        /// Adds an item and wakes a waiting thread; true when no task is draining
+        /// the items yet and the caller is to start one.
+        func put(_ item: Item) -> Bool {
+            condition.withLock {
+                items.append(item)
+                condition.signal()
+                defer { draining = true }
+                return !draining
+            }
+        }
+
+        /// Everything put since the last call, waiting for some; nil once stopped and empty.
+        func next() -> [Item]? {
+            condition.withLock {
+                while items.isEmpty && !stopped { condition.wait() }
+                return items.isEmpty ? nil : take()
+            }
+        }
+
+        /// Everything put since the last call, without waiting; none ends the draining.
+        func drain() -> [Item] {
+            condition.withLock {
+                if items.isEmpty { draining = false }
+                return take()
+            }
+        }
+
+        /// Lets a waiting thread finish once the items already put are taken.
+        func stop() {
+            condition.withLock {
+                stopped = true
+                condition.signal()
+            }
+        }
+
+        private func take() -> [Item] {
+            defer { items = [] }
+            return items
+        }
     }
 
     /// The fewest events a commit carries for its sync to be left to the syncing
@@ -56,7 +91,7 @@ public final class GroupCommit: @unchecked Sendable {
     private let store: any Store
     private let blocking: (any BlockingEventRecorder)?
     private let onTransitions: @Sendable ([StatusChange: Int]) -> Void
-    private let queue = Queue()
+    private let queue = Handoff<Entry>()
 
     /// `onTransitions` hears the status changes each commit caused (for metrics).
     public convenience init(
@@ -75,7 +110,7 @@ public final class GroupCommit: @unchecked Sendable {
         blocking = recorder
         if let blocking {
             let queue = queue
-            let unsynced = blocking.canDeferSync ? Unsynced() : nil
+            let unsynced = blocking.canDeferSync ? Handoff<Written>() : nil
             let thread = Thread { Self.writeLoop(queue, unsynced, blocking, onTransitions) }
             thread.name = "seqbridge-group-commit"
             thread.start()
@@ -87,75 +122,42 @@ public final class GroupCommit: @unchecked Sendable {
         }
     }
 
-    deinit {
-        queue.condition.withLock {
-            queue.stopped = true
-            queue.condition.signal()
-        }
-    }
+    deinit { queue.stop() }
 
     public func submit(_ events: [ProviderEvent], now: Timestamp) async throws -> [EventDisposition] {
         try await withCheckedThrowingContinuation { reply in
-            let start = queue.condition.withLock {
-                queue.entries.append(Entry(events: events, now: now, reply: reply))
-                if blocking != nil {
-                    queue.condition.signal()
-                    return false
-                }
-                guard !queue.writing else { return false }
-                queue.writing = true
-                return true
+            if queue.put(Entry(events: events, now: now, reply: reply)), blocking == nil {
+                Task { await drain() }
             }
-            if start { Task { await drain() } }
         }
     }
 
     /// The writer thread: waits for requests and writes all that queued. It
     /// answers them itself, or hands them to the syncing thread.
     private static func writeLoop(
-        _ queue: Queue, _ unsynced: Unsynced?, _ store: any BlockingEventRecorder,
+        _ queue: Handoff<Entry>, _ unsynced: Handoff<Written>?, _ store: any BlockingEventRecorder,
         _ onTransitions: @Sendable ([StatusChange: Int]) -> Void
     ) {
-        queue.condition.lock()
-        while true {
-            while queue.entries.isEmpty && !queue.stopped { queue.condition.wait() }
-            if queue.entries.isEmpty { break }
-            let batch = queue.entries
-            queue.entries = []
-            queue.condition.unlock()
+        while let batch = queue.next() {
             let deferring = unsynced != nil && batch.reduce(0) { $0 + $1.events.count } >= deferredSyncEvents
             let written = write(batch) { events, now in
                 try store.recordEventsBlocking(events, now: now, deferringSync: deferring)
             }
             if deferring, let unsynced {
-                unsynced.condition.withLock {
-                    unsynced.written.append(written)
-                    unsynced.condition.signal()
-                }
+                _ = unsynced.put(written)
             } else {
                 send(written, onTransitions)
             }
-            queue.condition.lock()
         }
-        queue.condition.unlock()
-        unsynced?.condition.withLock {
-            unsynced?.stopped = true
-            unsynced?.condition.signal()
-        }
+        unsynced?.stop()
     }
 
     /// The syncing thread: one sync for every commit made since the last, then their answers.
     private static func syncLoop(
-        _ unsynced: Unsynced, _ store: any BlockingEventRecorder,
+        _ unsynced: Handoff<Written>, _ store: any BlockingEventRecorder,
         _ onTransitions: @Sendable ([StatusChange: Int]) -> Void
     ) {
-        unsynced.condition.lock()
-        while true {
-            while unsynced.written.isEmpty && !unsynced.stopped { unsynced.condition.wait() }
-            if unsynced.written.isEmpty { break }
-            let pending = unsynced.written
-            unsynced.written = []
-            unsynced.condition.unlock()
+        while let pending = unsynced.next() {
             do {
                 try store.syncCommits()
                 for written in pending { send(written, onTransitions) }
@@ -167,9 +169,7 @@ public final class GroupCommit: @unchecked Sendable {
                     }
                 }
             }
-            unsynced.condition.lock()
         }
-        unsynced.condition.unlock()
     }
 
     /// Writes the batch in one transaction; if that fails, each request alone,
@@ -216,19 +216,9 @@ public final class GroupCommit: @unchecked Sendable {
         for reply in written.replies { reply.to.resume(with: reply.result) }
     }
 
-    /// Everything queued, or nothing, in which case the writing task stops.
-    private func take() -> [Entry] {
-        queue.condition.withLock {
-            let batch = queue.entries
-            queue.entries = []
-            if batch.isEmpty { queue.writing = false }
-            return batch
-        }
-    }
-
     /// The writing task, for stores that only record asynchronously.
     private func drain() async {
-        while case let batch = take(), !batch.isEmpty {
+        while case let batch = queue.drain(), !batch.isEmpty {
             do {
                 Self.send(
                     Self.split(

@@ -11,7 +11,8 @@ extension WebhookRoutes {
     func addInbound(to router: Router<BasicRequestContext>) {
         router.post("/inbound/:source") { request, context -> Response in
             let source = context.parameters.get("source") ?? ""
-            let logger = RequestLog(context.logger, ["inbound": "\(source)"])
+            var logger = context.logger
+            logger[metadataKey: "inbound"] = "\(source)"
             guard InboundSources.names.contains(source) else {
                 return json(
                     .notFound,
@@ -29,8 +30,7 @@ extension WebhookRoutes {
             }
         }
         router.post("/reports/dsn") { request, context -> Response in
-            await process(request, label: "dsn", logger: RequestLog(context.logger, [:])) {
-                webhook, now throws(WebhookError) in
+            await process(request, label: "dsn", logger: context.logger) { webhook, now throws(WebhookError) in
                 try settings.secrets.verifyInbound(source: "dsn", webhook)
                 return try InboundSources.decodeReport(webhook).webhook
             }

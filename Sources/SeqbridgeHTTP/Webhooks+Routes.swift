@@ -51,11 +51,12 @@ struct WebhookRoutes: Sendable {
     }
 
     func handle(_ request: Request, provider: String, logger: Logger) async -> Response {
-        var logger = RequestLog(logger, ["provider": "\(provider)"])
+        var logger = logger
+        logger[metadataKey: "provider"] = "\(provider)"
         for field in request.headers {
             switch field.name.canonicalName {
             case "svix-id", "x-amz-sns-message-id", "x-messagesystems-batch-id":
-                logger.metadata["delivery_id"] = "\(field.value)"
+                logger[metadataKey: "delivery_id"] = "\(field.value)"
             default: continue
             }
         }
@@ -73,7 +74,7 @@ struct WebhookRoutes: Sendable {
     /// The shared pipeline after routing: read the body within the limit, let
     /// `decode` check authenticity and decode, store durably, answer.
     func process(
-        _ request: Request, label: String, logger: RequestLog,
+        _ request: Request, label: String, logger: Logger,
         decode: (WebhookRequest, Timestamp) async throws(WebhookError) -> DecodedWebhook
     ) async -> Response {
         let provider = label
@@ -125,7 +126,7 @@ struct WebhookRoutes: Sendable {
         guard accepted else { throw .unsupportedContentType(type) }
     }
 
-    func handleControl(_ control: ControlMessage, provider: String, logger: RequestLog) async -> Response {
+    func handleControl(_ control: ControlMessage, provider: String, logger: Logger) async -> Response {
         metrics.request(provider: provider, outcome: "control")
         switch control {
         case .unsubscribeConfirmation(let topic):
@@ -152,7 +153,7 @@ struct WebhookRoutes: Sendable {
         }
     }
 
-    func refuse(_ error: WebhookError, provider: String, logger: RequestLog) -> Response {
+    func refuse(_ error: WebhookError, provider: String, logger: Logger) -> Response {
         let outcome =
             switch error {
             case .unauthenticated: "unauthenticated"
@@ -165,41 +166,6 @@ struct WebhookRoutes: Sendable {
         metrics.request(provider: provider, outcome: outcome)
         logger.warning("webhook refused", metadata: ["reason": "\(error)"])
         return json(HTTPResponse.Status(code: error.status), #"{"error":\#(Report.jsonString(error.description))}"#)
-    }
-}
-
-/// A request's logger with its metadata (provider, delivery id) added only
-/// when something is logged: setting a logger's metadata has the stream
-/// handler render it again, on every request.
-struct RequestLog {
-    let logger: Logger
-    var metadata: Logger.Metadata
-
-    init(_ logger: Logger, _ metadata: Logger.Metadata) {
-        self.logger = logger
-        self.metadata = metadata
-    }
-
-    private func merged(_ extra: Logger.Metadata) -> Logger.Metadata {
-        metadata.merging(extra) { _, new in new }
-    }
-
-    func debug(_ message: @autoclosure () -> Logger.Message, metadata extra: @autoclosure () -> Logger.Metadata = [:]) {
-        logger.debug(message(), metadata: merged(extra()))
-    }
-
-    func notice(_ message: @autoclosure () -> Logger.Message, metadata extra: @autoclosure () -> Logger.Metadata = [:])
-    {
-        logger.notice(message(), metadata: merged(extra()))
-    }
-
-    func warning(_ message: @autoclosure () -> Logger.Message, metadata extra: @autoclosure () -> Logger.Metadata = [:])
-    {
-        logger.warning(message(), metadata: merged(extra()))
-    }
-
-    func error(_ message: @autoclosure () -> Logger.Message, metadata extra: @autoclosure () -> Logger.Metadata = [:]) {
-        logger.error(message(), metadata: merged(extra()))
     }
 }
 

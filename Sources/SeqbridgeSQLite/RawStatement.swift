@@ -92,3 +92,14 @@ final class RawStatement {
             resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)), sql: sql)
     }
 }
+
+extension Database {
+    /// Runs `body` with a connection setting changed, and sets it back to
+    /// `restoring` afterwards, also when `body` throws. Outside a transaction only.
+    func with<T>(pragma name: String, _ value: String, restoring: String, _ body: () throws -> T) throws -> T {
+        try cachedStatement(sql: "PRAGMA \(name) = \(value)").execute()
+        let result = Result { try body() }
+        try cachedStatement(sql: "PRAGMA \(name) = \(restoring)").execute()
+        return try result.get()
+    }
+}

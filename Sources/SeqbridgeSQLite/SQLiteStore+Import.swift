@@ -12,13 +12,10 @@ extension SQLiteStore {
             let sequenceID = try Self.sequenceID(named: options.sequence, requireConnected: true, in: db)
             // Every id an import writes is one it has just read or inserted in the same
             // transaction, so SQLite's own foreign-key lookups (three per row) are left out.
-            try db.execute(sql: "PRAGMA foreign_keys = OFF")
-            let imported = Result {
+            try db.with(pragma: "foreign_keys", "OFF", restoring: "ON") {
                 try Self.importBatches(
                     options, sequenceID: sequenceID, now: now, nextBatch: nextBatch, report: report, in: db)
             }
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
-            try imported.get()
         }
     }
 

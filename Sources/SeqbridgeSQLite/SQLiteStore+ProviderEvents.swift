@@ -19,8 +19,7 @@ extension SQLiteStore: BlockingEventRecorder {
         }
         return try writer.writeWithoutTransaction { db in
             // This commit alone leaves out the sync; every other write keeps `FULL`.
-            try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute()
-            let recorded = Result {
+            try db.with(pragma: "synchronous", "NORMAL", restoring: "FULL") {
                 var recorded = RecordedEvents(dispositions: [], transitions: [:])
                 try db.inTransaction(.immediate) {
                     recorded = try Self.recordEvents(events, now: now, messages: messages, in: db)
@@ -28,8 +27,6 @@ extension SQLiteStore: BlockingEventRecorder {
                 }
                 return recorded
             }
-            try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute()
-            return try recorded.get()
         }
     }
 

@@ -21,19 +21,25 @@ extension Pipe {
 /// `seqbridge serve` on loopback, with its address read from its first line.
 final class Server: @unchecked Sendable {
     let process: Process
+    /// What the server wrote first: where it listens.
+    let started: String
     let url: String
 
-    init(_ cli: CLI, environment extra: [String: String] = [:]) throws {
-        process = cli.process(["serve", "--port", "0", "--tick-interval", "0"])
+    /// `tickInterval` 0 runs no scheduler; `standardError` takes the log.
+    init(
+        _ cli: CLI, tickInterval: Int = 0, environment extra: [String: String] = [:],
+        standardError: Any = FileHandle.nullDevice
+    ) throws {
+        process = cli.process(["serve", "--port", "0", "--tick-interval", "\(tickInterval)"])
         var environment = process.environment ?? [:]
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        process.standardError = standardError
         try process.run()
-        let seen = out.firstLine()
-        url = seen.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+        started = out.firstLine()
+        url = started.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
     }
 
     func stop() {
@@ -126,17 +132,13 @@ struct WebhookEndToEndTests {
         let cli = try CLI()
         try cli.setUpSamples()
         for signal in [SIGTERM, SIGINT] {
-            let process = cli.process(["serve", "--port", "0", "--tick-interval", "60"])
-            let out = Pipe()
             let errors = Pipe()
-            process.standardOutput = out
-            process.standardError = errors
-            try process.run()
-            #expect(out.firstLine().contains("listening on"))
-            Foundation.kill(process.processIdentifier, signal)
-            process.waitUntilExit()
+            let server = try Server(cli, tickInterval: 60, standardError: errors)
+            #expect(server.started.contains("listening on"))
+            Foundation.kill(server.process.processIdentifier, signal)
+            server.process.waitUntilExit()
             let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(process.terminationStatus == 0, "stderr: \(said)")
+            #expect(server.process.terminationStatus == 0, "stderr: \(said)")
             #expect(!said.contains("Error"), "stderr: \(said)")
         }
     }
@@ -145,30 +147,18 @@ struct WebhookEndToEndTests {
     /// away) fails those writes; the service goes on answering.
     @Test func aClosedLogPipeDoesNotStopTheService() async throws {
         let cli = try CLI()
-        let process = cli.process(["serve", "--port", "0", "--tick-interval", "0"])
-        let out = Pipe()
         let errors = Pipe()
-        process.standardOutput = out
-        process.standardError = errors
-        try process.run()
+        let server = try Server(cli, standardError: errors)
         try errors.fileHandleForReading.close()
-        let url = out.firstLine().split(separator: " ").last.map {
-            $0.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        let base = try #require(url)
-        var request = URLRequest(url: URL(string: base + "/webhooks/generic")!)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data("{broken".utf8)
+        let base = try #require(server.url.isEmpty ? nil : server.url)
         // Refused with a warning in the log, which cannot be written.
-        let (_, refused) = try await URLSession.shared.data(for: request)
-        #expect((refused as? HTTPURLResponse)?.statusCode == 400)
+        let (refused, _) = try await server.post("/webhooks/generic", "{broken")
+        #expect(refused == 400)
         let (_, health) = try await URLSession.shared.data(from: URL(string: base + "/healthz")!)
         #expect((health as? HTTPURLResponse)?.statusCode == 200)
-        #expect(process.isRunning)
-        process.terminate()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        #expect(server.process.isRunning)
+        server.stop()
+        #expect(server.process.terminationStatus == 0)
     }
 
     @Test func snsSubscriptionIsConfirmedOnlyForAllowedHosts() async throws {
