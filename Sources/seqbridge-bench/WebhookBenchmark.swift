@@ -7,6 +7,7 @@ import SeqbridgeStore
 /// trivial route of the same server that answers 200 without touching storage.
 enum WebhookBenchmark {
     struct Result {
+        var requests: Int
         var requestsPerSecond: Double
         var p50: String
         var p99: String
@@ -53,8 +54,17 @@ enum WebhookBenchmark {
                 let script = folder.appendingPathComponent("post-\(events).lua").path
                 try lua(events: events, messageIDs: messageIDs).write(toFile: script, atomically: true, encoding: .utf8)
                 let trivial = try wrk(base + "/bench/noop", script: script, seconds: seconds, connections: connections)
+                // A new prefix for the durable run's event ids: repeats of an earlier
+                // run's ids would be duplicates, answered without writing anything.
+                try lua(events: events, messageIDs: messageIDs).write(toFile: script, atomically: true, encoding: .utf8)
+                let storedBefore = try storedEvents(database)
                 let durable = try wrk(
                     base + "/webhooks/generic", script: script, seconds: seconds, connections: connections)
+                // Every answered event is a new row; fewer would mean the run measured duplicates.
+                let stored = try storedEvents(database) - storedBefore
+                guard stored >= durable.requests * events else {
+                    throw BenchError("\(durable.requests * events) events were answered but only \(stored) stored")
+                }
                 let ratio = durable.requestsPerSecond / trivial.requestsPerSecond
                 var verdict = ""
                 if events == 1 {
@@ -79,12 +89,14 @@ enum WebhookBenchmark {
     }
 
     /// A wrk script posting generic events about random messages, each event
-    /// with an id no other request uses; a tenth of them are bounces, which change a status.
+    /// with an id no other request uses, in this run or any other (wrk's
+    /// random numbers repeat from run to run, so the ids start with a prefix
+    /// of our own); a tenth of them are bounces, which change a status.
     static func lua(events: Int, messageIDs: [String]) -> String {
         """
         local ids = {\(messageIDs.map { "\"\($0)\"" }.joined(separator: ","))}
         local counter = 0
-        local thread_id = tostring(math.random(1, 1000000000))
+        local thread_id = "\(UUID().uuidString.prefix(8).lowercased())"
         wrk.method = "POST"
         wrk.headers["Content-Type"] = "application/json"
         request = function()
@@ -115,9 +127,30 @@ enum WebhookBenchmark {
                     $0.trimmingCharacters(in: .whitespaces).dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
                 }
         }
-        guard let rate = field("Requests/sec:").flatMap(Double.init) else { throw BenchError("wrk said: \(text)") }
+        guard let rate = field("Requests/sec:").flatMap(Double.init),
+            let requests = text.split(separator: "\n").lazy.compactMap({ line -> Int? in
+                let words = line.split(separator: " ")
+                return words.count > 2 && words[1] == "requests" && words[2] == "in" ? Int(words[0]) : nil
+            }).first
+        else { throw BenchError("wrk said: \(text)") }
         if text.contains("Non-2xx") { throw BenchError("some requests failed: \(text)") }
-        return Result(requestsPerSecond: rate, p50: field("50%") ?? "?", p99: field("99%") ?? "?")
+        return Result(requests: requests, requestsPerSecond: rate, p50: field("50%") ?? "?", p99: field("99%") ?? "?")
+    }
+
+    /// How many events the database holds, read with the sqlite3 shell beside the running server.
+    static func storedEvents(_ database: String) throws -> Int {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [database, "SELECT COUNT(*) FROM event"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard let count = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw BenchError("could not count the stored events: \(text)")
+        }
+        return count
     }
 
     /// How many sent messages the events are spread over.
