@@ -93,7 +93,8 @@ final class Refresher {
             db,
             """
             SELECT e.status, e.reason, e.sequence_id, e.retry_after,
-              EXISTS (SELECT 1 FROM message m WHERE m.enrollment_id = e.id AND m.state = 'claimed')
+              EXISTS (SELECT 1 FROM message m WHERE m.enrollment_id = e.id AND m.state = 'claimed'),
+              e.detail, e.steps_sent, e.last_sent_at, e.next_send_at, e.status_changed_at
             FROM enrollment e WHERE e.id = ?
             """)
         steps = try RawStatement(db, "SELECT wait_seconds FROM step WHERE sequence_id = ? ORDER BY position")
@@ -117,6 +118,10 @@ final class Refresher {
         let sequenceID = enrollment.int64(2) ?? 0
         let retryAfter = enrollment.int64(3).map(Timestamp.init(millisecondsSinceEpoch:))
         let held = enrollment.int64(4) == 1
+        let stored = Stored(
+            status: enrollment.text(0), reason: enrollment.text(1), detail: enrollment.text(5),
+            stepsSent: enrollment.int64(6), lastSentAt: enrollment.int64(7), nextSendAt: enrollment.int64(8),
+            statusChangedAt: enrollment.int64(9))
         enrollment.finish()
 
         var details: [String: String] = [:]
@@ -136,17 +141,36 @@ final class Refresher {
         let state = foldStatus(coreEvents)
         let next =
             held ? nil : nextSendAt(state: state, waits: try waits(sequenceID: sequenceID), notBefore: retryAfter)
-        update.bind(1, state.status.rawValue)
-        update.bind(2, state.reason?.rawValue)
-        update.bind(3, state.transitions.last.flatMap { details[$0.eventKey] })
-        update.bind(4, Int64(state.stepsSent))
-        update.bind(5, state.lastSentAt?.millisecondsSinceEpoch)
-        update.bind(6, next?.millisecondsSinceEpoch)
-        update.bind(7, state.statusChangedAt?.millisecondsSinceEpoch)
+        let folded = Stored(
+            status: state.status.rawValue, reason: state.reason?.rawValue,
+            detail: state.transitions.last.flatMap { details[$0.eventKey] }, stepsSent: Int64(state.stepsSent),
+            lastSentAt: state.lastSentAt?.millisecondsSinceEpoch, nextSendAt: next?.millisecondsSinceEpoch,
+            statusChangedAt: state.statusChangedAt?.millisecondsSinceEpoch)
+        // A row the events leave as it was is not written: not its pages, not its
+        // indexes' pages, and not its `updated_at` (so `export --since` skips it).
+        guard folded != stored else { return (before, before) }
+        update.bind(1, folded.status)
+        update.bind(2, folded.reason)
+        update.bind(3, folded.detail)
+        update.bind(4, folded.stepsSent)
+        update.bind(5, folded.lastSentAt)
+        update.bind(6, folded.nextSendAt)
+        update.bind(7, folded.statusChangedAt)
         update.bind(8, now.millisecondsSinceEpoch)
         update.bind(9, enrollmentID)
         try update.run()
         return (before, (state.status, state.reason))
+    }
+
+    /// The columns a refresh writes, as stored.
+    private struct Stored: Equatable {
+        var status: String?
+        var reason: String?
+        var detail: String?
+        var stepsSent: Int64?
+        var lastSentAt: Int64?
+        var nextSendAt: Int64?
+        var statusChangedAt: Int64?
     }
 
     private func waits(sequenceID: Int64) throws -> [WaitDuration] {

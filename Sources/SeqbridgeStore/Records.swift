@@ -308,7 +308,8 @@ public struct ExportRow: Sendable, Hashable {
 public struct ExportFilter: Sendable, Hashable {
     public var sequence: String?
     public var status: Status?
-    /// Only enrollments that changed (any new event) at or after this time.
+    /// Only enrollments whose row changed at or after this time (events that
+    /// leave the status, counters and times as they were do not count).
     public var since: Timestamp?
 
     public init(sequence: String? = nil, status: Status? = nil, since: Timestamp? = nil) {

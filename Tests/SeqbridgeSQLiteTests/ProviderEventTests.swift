@@ -128,6 +128,39 @@ struct ProviderEventTests {
         #expect(history.enrollments[0].row.reason == .bounced)
     }
 
+    /// A bounce that, folded with the rest, changes nothing leaves the row as it
+    /// was, `updated_at` included; one that does change it (an earlier bounce
+    /// now explains the Error) is written.
+    @Test func aBounceThatChangesNothingLeavesTheRowAlone() async throws {
+        let store = try await sentOne()
+        let id = try await messageID(store)
+        func changedSince(_ time: String) async throws -> [String] {
+            let rows = Rows()
+            try await store.exportRows(ExportFilter(since: at(time))) { rows.add($0.email) }
+            return rows.all
+        }
+        let first = reported(
+            .bounced, id: "b1", at: "2026-11-02T10:05:00Z", messageID: id, bounce: .soft, detail: "452 mailbox full")
+        #expect(try await store.recordProviderEvents([first], now: at("2026-11-02T10:06:00Z")) == [.applied])
+        #expect(try await changedSince("2026-11-02T10:06:00Z") == ["ana@example.com"])
+
+        let later = reported(
+            .bounced, id: "b2", at: "2026-11-02T10:30:00Z", messageID: id, bounce: .soft, detail: "452 still full")
+        #expect(try await store.recordProviderEvents([later], now: at("2026-11-02T10:31:00Z")) == [.applied])
+        #expect(try await changedSince("2026-11-02T10:07:00Z") == [])
+        var row = try #require(try await store.row("ana@example.com"))
+        #expect(row.status == .error)
+        #expect(row.detail == "452 mailbox full")
+
+        let earlier = reported(
+            .bounced, id: "b0", at: "2026-11-02T10:01:00Z", messageID: id, bounce: .hard, detail: "550 5.1.1 unknown")
+        #expect(try await store.recordProviderEvents([earlier], now: at("2026-11-02T10:40:00Z")) == [.applied])
+        #expect(try await changedSince("2026-11-02T10:40:00Z") == ["ana@example.com"])
+        row = try #require(try await store.row("ana@example.com"))
+        #expect(row.detail == "550 5.1.1 unknown")
+        #expect(row.finishedAt == at("2026-11-02T10:01:00Z"))
+    }
+
     @Test func unmatchedThenMatchedWhenTheSendIsRecorded() async throws {
         let store = try TemporaryDatabase().store
         try await store.seed(waits: [0, 60])
@@ -208,4 +241,14 @@ struct ProviderEventTests {
         #expect(try await store.recordProviderEvents([event], now: at("2026-11-02T10:00:00Z")) == [.malformed])
         #expect(try await store.retryUnmatched(now: at("2026-11-02T10:00:00Z")) == (0, 0))
     }
+}
+
+/// Export rows' addresses, collected from the store's callback.
+final class Rows: @unchecked Sendable {
+    private let lock = NSLock()
+    private var emails: [String] = []
+
+    func add(_ email: String) { lock.withLock { emails.append(email) } }
+
+    var all: [String] { lock.withLock { emails } }
 }
