@@ -102,7 +102,7 @@ struct SchedulerService: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     let report = try await engine.tick(now: SystemNow().now())
@@ -133,7 +133,7 @@ struct NightlyService: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let now = SystemNow().now()
                 let next = Nightly.nextRun(after: now, hour: settings.at.hour, minute: settings.at.minute)
