@@ -120,6 +120,38 @@ struct SQLiteStoreTests {
         #expect(try await reopened.statusCounts(sequence: nil).reduce(0) { $0 + $1.count } == 50)
     }
 
+    /// A checkpoint round cuts the log to nothing only when nothing was committed
+    /// since the round before and all of it is in the database file.
+    @Test func aQuietLogIsCutBackToNothing() async throws {
+        let database = try TemporaryDatabase()
+        try await database.store.seed()
+        func enroll(_ index: Int) async throws {
+            try await database.store.enroll(
+                InfluencerFields(email: "c\(index)@example.com"), sequence: "launch", token: "t\(index)", force: false,
+                now: at("2026-11-02T09:00:00Z"))
+        }
+        for index in 0..<20 { try await enroll(index) }
+        let connection = try Checkpointer.connect(database.path)
+        defer { sqlite3_close(connection) }
+        func logBytes() throws -> Int {
+            try FileManager.default.attributesOfItem(atPath: database.path + "-wal")[.size] as? Int ?? -1
+        }
+
+        let first = Checkpointer.pass(connection, after: Checkpointer.Log())
+        #expect(first.frames > 0 && first.copied == first.frames)
+        #expect(try logBytes() > 0)
+        try await enroll(20)
+        let second = Checkpointer.pass(connection, after: first)
+        #expect(second != first)
+        #expect(try logBytes() > 0)
+        let third = Checkpointer.pass(connection, after: second)
+        #expect(third.frames == 0)
+        #expect(try logBytes() == 0)
+
+        try await enroll(21)
+        #expect(try await database.store.statusCounts(sequence: nil).reduce(0) { $0 + $1.count } == 22)
+    }
+
     /// The service's webhook commits leave out their sync, which a second call
     /// makes; every other write, before and after, keeps `synchronous = FULL`.
     @Test func webhookCommitsCanBeSyncedApart() throws {
