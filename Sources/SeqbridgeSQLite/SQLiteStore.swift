@@ -14,12 +14,14 @@ public final class SQLiteStore: Store {
     let messages = MessageEnrollments()
 
     /// Who holds the store: a one-off command, or the long-running service.
+    /// Either way, a file database is checkpointed on a thread of its own
+    /// (``Checkpointer``): a big import's writer then only appends to the log.
     public enum Role: Sendable {
         /// A fixed 8 MiB page cache per connection: bounded, whatever the table sizes.
         case command
         /// A 64 MiB page cache per connection, so the indexes that events land
-        /// in at random stay in memory; checkpoints on a thread of their own; and
-        /// reported events' commits synced apart from the transaction (``LogSync``).
+        /// in at random stay in memory; and reported events' commits synced
+        /// apart from the transaction (``LogSync``).
         case service
     }
 
@@ -29,12 +31,12 @@ public final class SQLiteStore: Store {
         _ = SQLiteTuning.applied
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
-        let background = role == .service && path != ":memory:"
+        let file = path != ":memory:"
         let cacheKiB = role == .service ? 65_536 : 8_192
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
-            if background { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.writerFallbackPages)") }
+            if file { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.writerFallbackPages)") }
         }
         if path == ":memory:" {
             writer = try DatabaseQueue(configuration: configuration)
@@ -56,8 +58,8 @@ public final class SQLiteStore: Store {
             throw StoreError.newerSchema(found: applied.count, known: migrator.migrations.count)
         }
         try migrator.migrate(writer)
-        checkpointer = background ? try Checkpointer(path: path) : nil
-        logSync = background ? LogSync(databasePath: path) : nil
+        checkpointer = file ? try Checkpointer(path: path) : nil
+        logSync = role == .service && file ? LogSync(databasePath: path) : nil
     }
 
     deinit { checkpointer?.stop() }

@@ -70,6 +70,11 @@ struct SQLiteStoreTests {
         // FULL (2): each commit is synced before it is acknowledged.
         let synchronous = try database.store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(synchronous == 2)
+        // A command's store, too, leaves checkpoints to a thread of its own, below the writer's mark.
+        let autocheckpoint = try database.store.writer.read { db in
+            try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")
+        }
+        #expect(autocheckpoint == Checkpointer.writerFallbackPages)
         let applied = try database.store.writer.read { db in try SQLiteStore.migrator.appliedIdentifiers(db) }
         #expect(Set(applied) == ["0001-initial", "0002-smtp-sending", "0003-events-by-type"])
         // Opening again finds the schema current and changes nothing.
