@@ -13,6 +13,8 @@ import SeqbridgeStore
 final class Checkpointer: @unchecked Sendable {
     /// How often the log is looked at.
     static let interval: TimeInterval = 0.1
+    /// How long a checkpoint waits for a lock, in milliseconds (the cut never waits).
+    static let busyTimeout: Int32 = 1_000
     /// The writer's automatic checkpoint, in pages, when this thread does the work
     /// (SQLite's default is 1,000): 256 MiB of log at 4 KiB pages.
     ///
@@ -77,7 +79,7 @@ final class Checkpointer: @unchecked Sendable {
         var opened: OpaquePointer?
         var code = sqlite3_open_v2(path, &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil)
         if code == SQLITE_OK, let opened {
-            sqlite3_busy_timeout(opened, 1_000)
+            sqlite3_busy_timeout(opened, busyTimeout)
             code = sqlite3_exec(opened, "SELECT COUNT(*) FROM sqlite_schema", nil, nil, nil)
             if code == SQLITE_OK { return opened }
         }
@@ -105,7 +107,7 @@ final class Checkpointer: @unchecked Sendable {
         else { return Log() }
         guard log.frames > 0, log.copied == log.frames, log == last else { return log }
         sqlite3_busy_timeout(connection, 0)
-        defer { sqlite3_busy_timeout(connection, 1_000) }
+        defer { sqlite3_busy_timeout(connection, busyTimeout) }
         var cut = Log()
         guard
             sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_TRUNCATE, &cut.frames, &cut.copied)

@@ -38,7 +38,7 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
             if file { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.writerFallbackPages)") }
         }
-        if path == ":memory:" {
+        if !file {
             writer = try DatabaseQueue(configuration: configuration)
         } else {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path

@@ -51,12 +51,11 @@ enum WebhookBenchmark {
         }
         for (name, events) in [("single event", 1), ("100-event batch", 100)] {
             for connections in connections {
+                // A new prefix for this phase's event ids: repeats of an earlier durable
+                // run's ids would be duplicates, answered without writing anything.
                 let script = folder.appendingPathComponent("post-\(events).lua").path
                 try lua(events: events, messageIDs: messageIDs).write(toFile: script, atomically: true, encoding: .utf8)
                 let trivial = try wrk(base + "/bench/noop", script: script, seconds: seconds, connections: connections)
-                // A new prefix for the durable run's event ids: repeats of an earlier
-                // run's ids would be duplicates, answered without writing anything.
-                try lua(events: events, messageIDs: messageIDs).write(toFile: script, atomically: true, encoding: .utf8)
                 let storedBefore = try storedEvents(database)
                 let durable = try wrk(
                     base + "/webhooks/generic", script: script, seconds: seconds, connections: connections)

@@ -135,9 +135,9 @@ struct ProviderEventTests {
         let store = try await sentOne()
         let id = try await messageID(store)
         func changedSince(_ time: String) async throws -> [String] {
-            let rows = Rows()
-            try await store.exportRows(ExportFilter(since: at(time))) { rows.add($0.email) }
-            return rows.all
+            let box = RowBox()
+            try await store.exportRows(ExportFilter(since: at(time))) { box.append($0) }
+            return box.rows.map(\.email)
         }
         let first = reported(
             .bounced, id: "b1", at: "2026-11-02T10:05:00Z", messageID: id, bounce: .soft, detail: "452 mailbox full")
@@ -241,14 +241,4 @@ struct ProviderEventTests {
         #expect(try await store.recordProviderEvents([event], now: at("2026-11-02T10:00:00Z")) == [.malformed])
         #expect(try await store.retryUnmatched(now: at("2026-11-02T10:00:00Z")) == (0, 0))
     }
-}
-
-/// Export rows' addresses, collected from the store's callback.
-final class Rows: @unchecked Sendable {
-    private let lock = NSLock()
-    private var emails: [String] = []
-
-    func add(_ email: String) { lock.withLock { emails.append(email) } }
-
-    var all: [String] { lock.withLock { emails } }
 }
