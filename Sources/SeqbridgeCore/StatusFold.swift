@@ -76,6 +76,59 @@ public func foldStatus(_ events: some Sequence<Event>) -> EnrollmentState {
     return state
 }
 
+/// What a stored fold says about itself: enough to tell, for a new event,
+/// that folding again would give the same state.
+public struct FoldSummary: Sendable, Hashable {
+    public var status: Status
+    public var reason: Reason?
+    /// When the last status change happened (nil when there was none), and the
+    /// key of the event that made it (nil when not known).
+    public var changedAt: Timestamp?
+    public var changeKey: String?
+
+    public init(status: Status, reason: Reason?, changedAt: Timestamp?, changeKey: String?) {
+        self.status = status
+        self.reason = reason
+        self.changedAt = changedAt
+        self.changeKey = changeKey
+    }
+}
+
+/// Whether adding `event`, whose key is new to the history, to a history that
+/// folds to `summary` leaves the fold as it is: status, reason, every status
+/// change, steps and send times. True when the event comes after the last
+/// status change in the fold's order and changes nothing from the status it
+/// finds there; false also where that cannot be told without folding again.
+///
+/// A store asks this before reading an enrollment's events to fold them again:
+/// a second bounce for an enrollment already in Error, for example.
+public func leavesFoldAlone(_ event: Event, summary: FoldSummary) -> Bool {
+    // These move other events: sends and enrolments set the earliest time of later events.
+    guard event.type != .stepSent, event.type != .enrolled else { return false }
+    if let changedAt = summary.changedAt {
+        // The event is placed at its own time or later, never earlier.
+        if event.at < changedAt { return false }
+        if event.at == changedAt {
+            // A tie: the event may sit right at the last change; the fold's tie-break decides.
+            guard let changeKey = summary.changeKey, let changeRank = rankOfLastChange(summary) else { return false }
+            let rank = event.type.tieBreakRank
+            guard rank > changeRank || (rank == changeRank && event.key > changeKey) else { return false }
+        }
+    }
+    return transition(from: summary.status, reason: summary.reason, on: event) == nil
+}
+
+/// The tie-break rank of the event that made the last status change, from the
+/// state it led to (nil when no event type leads there).
+private func rankOfLastChange(_ summary: FoldSummary) -> Int? {
+    switch (summary.status, summary.reason) {
+    case (.inProgress, _), (.finished, .completed): EventType.stepSent.tieBreakRank
+    case (.error, .mailboxDisconnected), (.finished, .unenrolled): EventType.unenrolled.tieBreakRank
+    case (.finished, _), (.error, _): EventType.bounced.tieBreakRank
+    case (.scheduled, _): nil
+    }
+}
+
 /// The transition table of SPEC §2; nil where an event changes nothing.
 func transition(from status: Status, reason: Reason?, on event: Event) -> (Status, Reason?)? {
     switch (status, event.type) {

@@ -152,6 +152,36 @@ extension SQLiteStore {
                     CREATE INDEX event_enrollment_type ON event(enrollment_id, type);
                     """)
         }
+        migrator.registerMigration("0004-events-filed-in-batches") { db in
+            // Only the events that can change a status go into an index by enrollment
+            // as they are written: a refresh needs them at once. The others (opens,
+            // deliveries, ...), most of what providers report, are filed by enrollment
+            // later, many thousands at a time in sorted order (`event_filed`), instead
+            // of one index page written at random for each. `show` reads the events
+            // written since the last filing (above `filed_through`) from the table.
+            try db.execute(
+                sql: """
+                    DROP INDEX event_enrollment_type;
+                    -- The key of the event that made the last status change: with it, a refresh
+                    -- can tell that a new event changes nothing without reading the others.
+                    ALTER TABLE enrollment ADD COLUMN status_event_key TEXT;
+                    CREATE INDEX event_status ON event(enrollment_id) WHERE \(statusEventCondition);
+                    CREATE TABLE event_filed (
+                      enrollment_id INTEGER NOT NULL,
+                      event_id INTEGER NOT NULL,
+                      PRIMARY KEY (enrollment_id, event_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE event_filing (
+                      id INTEGER PRIMARY KEY CHECK (id = 1),
+                      filed_through INTEGER NOT NULL
+                    );
+                    INSERT INTO event_filed (enrollment_id, event_id)
+                      SELECT enrollment_id, id FROM event
+                      WHERE enrollment_id IS NOT NULL AND NOT \(statusEventCondition)
+                      ORDER BY enrollment_id, id;
+                    INSERT INTO event_filing (id, filed_through) VALUES (1, coalesce((SELECT max(id) FROM event), 0));
+                    """)
+        }
         return migrator
     }
 }

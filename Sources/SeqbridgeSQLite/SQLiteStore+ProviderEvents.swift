@@ -7,7 +7,9 @@ extension SQLiteStore: BlockingEventRecorder {
     public func recordEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> RecordedEvents {
         guard !events.isEmpty else { return RecordedEvents(dispositions: [], transitions: [:]) }
         let messages = messages
-        return try await writer.write { db in try Self.recordEvents(events, now: now, messages: messages, in: db) }
+        return try await writer.write { db in
+            try Self.recordEvents(events, now: now, messages: messages, filingBatch: eventFilingBatch, in: db)
+        }
     }
 
     public func recordEventsBlocking(_ events: [ProviderEvent], now: Timestamp, deferringSync: Bool) throws
@@ -15,14 +17,17 @@ extension SQLiteStore: BlockingEventRecorder {
     {
         guard !events.isEmpty else { return RecordedEvents(dispositions: [], transitions: [:]) }
         guard deferringSync, logSync != nil else {
-            return try writer.write { db in try Self.recordEvents(events, now: now, messages: messages, in: db) }
+            return try writer.write { db in
+                try Self.recordEvents(events, now: now, messages: messages, filingBatch: eventFilingBatch, in: db)
+            }
         }
         return try writer.writeWithoutTransaction { db in
             // This commit alone leaves out the sync; every other write keeps `FULL`.
             try db.with(pragma: "synchronous", "NORMAL", restoring: "FULL") {
                 var recorded = RecordedEvents(dispositions: [], transitions: [:])
                 try db.inTransaction(.immediate) {
-                    recorded = try Self.recordEvents(events, now: now, messages: messages, in: db)
+                    recorded = try Self.recordEvents(
+                        events, now: now, messages: messages, filingBatch: eventFilingBatch, in: db)
                     return .commit
                 }
                 return recorded
@@ -37,19 +42,21 @@ extension SQLiteStore: BlockingEventRecorder {
     }
 
     static func recordEvents(
-        _ events: [ProviderEvent], now: Timestamp, messages: MessageEnrollments, in db: Database
+        _ events: [ProviderEvent], now: Timestamp, messages: MessageEnrollments, filingBatch: Int64, in db: Database
     ) throws -> RecordedEvents {
-        var pending = Set<Int64>()
+        // The enrollments whose status may change, with their new events.
+        var pending: [Int64: [Event]] = [:]
         let statements = try EventStatements(db, messages: messages)
         let dispositions = try events.map {
             try Self.record($0, now: now, refreshLater: &pending, statements: statements, in: db)
         }
+        if dispositions.contains(where: { $0 != .duplicate }) { try EventFiler(db).fileIfDue(minimum: filingBatch) }
         // Each touched enrollment is folded once, however many of its events came in.
         var transitions: [StatusChange: Int] = [:]
         guard !pending.isEmpty else { return RecordedEvents(dispositions: dispositions, transitions: transitions) }
         let refresher = try Refresher(db)
-        for enrollmentID in pending {
-            if let (before, after) = try refresher.refresh(enrollmentID: enrollmentID, now: now),
+        for (enrollmentID, newEvents) in pending {
+            if let (before, after) = try refresher.refresh(enrollmentID: enrollmentID, now: now, newEvents: newEvents),
                 before.0 != after.0 || before.1 != after.1
             {
                 transitions[StatusChange(from: before.0, to: after.0, reason: after.1), default: 0] += 1
@@ -181,7 +188,8 @@ extension SQLiteStore: BlockingEventRecorder {
     }
 
     static func record(
-        _ event: ProviderEvent, now: Timestamp, refreshLater pending: inout Set<Int64>, statements: EventStatements,
+        _ event: ProviderEvent, now: Timestamp, refreshLater pending: inout [Int64: [Event]],
+        statements: EventStatements,
         in db: Database
     ) throws -> EventDisposition {
         let candidate = Candidate(
@@ -228,11 +236,14 @@ extension SQLiteStore: BlockingEventRecorder {
             }
             return .unmatched
         }
+        let folded = Event(
+            key: event.key, type: event.type, at: event.timestamp, messageID: match.messageID,
+            bounceClass: event.bounceClass)
         try suppressIfNeeded(
-            Event(key: event.key, type: event.type, at: event.timestamp, bounceClass: event.bounceClass),
-            messageID: match.messageID, enrollmentID: match.enrollmentID, detail: event.detail, now: now, in: db)
+            folded, messageID: match.messageID, enrollmentID: match.enrollmentID, detail: event.detail, now: now,
+            in: db)
         // Other events change nothing in the enrollment's row (not even for `export --since`).
-        if event.type.affectsStatus { pending.insert(match.enrollmentID) }
+        if event.type.affectsStatus { pending[match.enrollmentID, default: []].append(folded) }
         return .applied
     }
 
@@ -242,6 +253,7 @@ extension SQLiteStore: BlockingEventRecorder {
             sql: "UPDATE event SET enrollment_id = ?, message_id = ?, match = ? WHERE id = ?",
             arguments: [match.enrollmentID, match.messageID, match.how, eventID])
         try db.execute(sql: "DELETE FROM unmatched_hint WHERE event_id = ?", arguments: [eventID])
+        try fileAttached(eventID: eventID, in: db)
         guard
             let row = try Row.fetchOne(
                 db, sql: "SELECT type, bounce_class, detail, message_id FROM event WHERE id = ?", arguments: [eventID]),

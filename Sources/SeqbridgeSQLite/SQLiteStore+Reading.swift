@@ -100,12 +100,8 @@ extension SQLiteStore {
                 arguments: [influencerID]
             ).map { row in
                 let enrollmentID: Int64 = row["enrollment_id"]
-                let events = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT * FROM event WHERE enrollment_id = ? ORDER BY occurred_at, id
-                        """, arguments: [enrollmentID]
-                ).compactMap { event -> EventRecord? in
+                let events = try Self.eventRows(enrollmentID: enrollmentID, in: db).compactMap {
+                    event -> EventRecord? in
                     guard let type = EventType(rawValue: event["type"]) else { return nil }
                     return EventRecord(
                         key: event["key"], type: type, at: Timestamp(millisecondsSinceEpoch: event["occurred_at"]),

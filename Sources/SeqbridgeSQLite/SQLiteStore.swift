@@ -12,6 +12,8 @@ public final class SQLiteStore: Store {
     let logSync: LogSync?
     /// Message-ID → enrollment, for matching reported events (writer only).
     let messages = MessageEnrollments()
+    /// How many events reported events' commits let go unfiled (``EventFiler``).
+    let eventFilingBatch: Int64
 
     /// Who holds the store: a one-off command, or the long-running service.
     /// Either way, a file database is checkpointed on a thread of its own
@@ -27,7 +29,9 @@ public final class SQLiteStore: Store {
 
     /// Opens (creating if needed) the database at `path` and brings its schema
     /// up to date. `:memory:` gives a private in-memory database.
-    public init(path: String, role: Role = .command) throws {
+    /// `eventFilingBatch` is for tests: ``EventFiler/batch`` otherwise.
+    public init(path: String, role: Role = .command, eventFilingBatch: Int64 = EventFiler.batch) throws {
+        self.eventFilingBatch = eventFilingBatch
         _ = SQLiteTuning.applied
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)

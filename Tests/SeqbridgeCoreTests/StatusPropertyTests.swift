@@ -90,6 +90,41 @@ struct StatusPropertyTests {
         }
     }
 
+    /// Where `leavesFoldAlone` says a new event changes nothing, folding again
+    /// with it gives the same state; and it says so often enough to matter.
+    @Test func eventsSaidToLeaveTheFoldAloneDo() {
+        var rng = SplitMix64(state: 2_026_113)
+        var alone = 0
+        var ties = 0
+        for index in 0..<4_000 {
+            let history = Self.randomHistory(&rng)
+            let state = foldStatus(history)
+            let type = Self.reportTypes.filter(\.affectsStatus).randomElement(using: &rng)!
+            // Often at exactly the time of the last change, to exercise the tie-break.
+            let time =
+                Bool.random(using: &rng) && state.statusChangedAt != nil
+                ? state.statusChangedAt!.millisecondsSinceEpoch
+                : history[0].at.millisecondsSinceEpoch + Int64.random(in: -3...40, using: &rng) * 1000
+            let sends = history.filter { $0.type == .stepSent }.count
+            let event = Event(
+                key: "n\(Int.random(in: 0...9, using: &rng))-\(index)", type: type,
+                at: Timestamp(millisecondsSinceEpoch: time),
+                messageID: sends > 0 ? "m\(Int.random(in: 1...sends, using: &rng))" : nil,
+                bounceClass: type == .bounced ? BounceClass.allCases.randomElement(using: &rng) : nil)
+            let summary = FoldSummary(
+                status: state.status, reason: state.reason, changedAt: state.statusChangedAt,
+                changeKey: state.transitions.last?.eventKey)
+            guard leavesFoldAlone(event, summary: summary) else { continue }
+            alone += 1
+            if event.at == state.statusChangedAt { ties += 1 }
+            let after = foldStatus(history + [event])
+            #expect(after == state, "\(event) after \(history)")
+            if after != state { return }
+        }
+        #expect(alone > 500, "only \(alone) events were said to change nothing")
+        #expect(ties > 50, "only \(ties) of them at the time of the last change")
+    }
+
     @Test func statusMatchesANaiveReferenceOnSortedInput() {
         // Independent check of the ordering: sending never goes backwards and
         // steps sent equals the number of distinct steps in the history.

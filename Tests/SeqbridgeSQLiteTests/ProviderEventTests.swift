@@ -159,10 +159,26 @@ struct ProviderEventTests {
         row = try #require(try await store.row("ana@example.com"))
         #expect(row.detail == "550 5.1.1 unknown")
         #expect(row.finishedAt == at("2026-11-02T10:01:00Z"))
+
+        // At the same time as the change: the key breaks the tie. After it, nothing changes.
+        let tiedAfter = reported(
+            .bounced, id: "b9", at: "2026-11-02T10:01:00Z", messageID: id, bounce: .hard, detail: "550 tied after")
+        #expect(try await store.recordProviderEvents([tiedAfter], now: at("2026-11-02T10:50:00Z")) == [.applied])
+        #expect(try await changedSince("2026-11-02T10:50:00Z") == [])
+        // Before it, the new bounce explains the status.
+        let tiedBefore = reported(
+            .bounced, id: "a0", at: "2026-11-02T10:01:00Z", messageID: id, bounce: .hard, detail: "550 tied before")
+        #expect(try await store.recordProviderEvents([tiedBefore], now: at("2026-11-02T11:00:00Z")) == [.applied])
+        row = try #require(try await store.row("ana@example.com"))
+        #expect(row.detail == "550 tied before")
+        let key = try await store.writer.read { db in
+            try String.fetchOne(db, sql: "SELECT status_event_key FROM enrollment")
+        }
+        #expect(key == "test:a0")
     }
 
-    @Test func unmatchedThenMatchedWhenTheSendIsRecorded() async throws {
-        let store = try TemporaryDatabase().store
+    /// A two-step sequence with one enrollment, step 1 claimed as `messageID` and not yet reported sent.
+    func claimStepOne(_ store: SQLiteStore, messageID: String) async throws {
         try await store.seed(waits: [0, 60])
         try await store.enroll(
             InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "tok", force: false,
@@ -171,10 +187,69 @@ struct ProviderEventTests {
         _ = try await store.claim(
             [
                 ClaimRequest(
-                    enrollmentID: due[0].enrollmentID, step: 1, messageID: "fast@x.example",
+                    enrollmentID: due[0].enrollmentID, step: 1, messageID: messageID,
                     recipient: "ana@example.com")
             ],
             now: at("2026-11-02T09:00:00Z"))
+    }
+
+    /// Opens and deliveries are filed under their enrollment in batches; `show`
+    /// finds every event once, filed or not, and an event matched after a filing
+    /// passed it (while it had no enrollment) is filed when it is matched.
+    @Test func historyHasEveryEventOnceAcrossFilings() async throws {
+        let database = try TemporaryDatabase(filingBatch: 3)
+        let store = database.store
+        try await claimStepOne(store, messageID: "m1@x.example")
+        // Reported before the send is recorded: no enrollment yet.
+        #expect(
+            try await store.recordProviderEvents(
+                [reported(.delivered, id: "early", at: "2026-11-02T09:00:01Z", providerID: "p-1")],
+                now: at("2026-11-02T09:00:01Z")) == [.unmatched])
+        let opens = (1...4).map {
+            reported(.opened, id: "o\($0)", at: "2026-11-02T09:0\($0):30Z", messageID: "m1@x.example")
+        }
+        #expect(
+            try await store.recordProviderEvents(opens, now: at("2026-11-02T09:05:00Z"))
+                == Array(repeating: .applied, count: 4))
+        func filedThrough() async throws -> Int64 {
+            try await store.writer.read { db in try Int64.fetchOne(db, sql: "SELECT filed_through FROM event_filing") }
+                ?? 0
+        }
+        let beforeSend = try await filedThrough()
+        #expect(beforeSend > 0)
+        try await store.recordSends(
+            [SendReport(messageID: "m1@x.example", result: .sent(providerMessageID: "p-1"))],
+            now: at("2026-11-02T09:00:02Z"))
+        let more = [
+            reported(.clicked, id: "c1", at: "2026-11-02T09:06:00Z", messageID: "m1@x.example"),
+            reported(.opened, id: "o5", at: "2026-11-02T09:07:00Z", messageID: "m1@x.example"),
+        ]
+        #expect(try await store.recordProviderEvents(more, now: at("2026-11-02T09:07:00Z")) == [.applied, .applied])
+        let filedAfter = try await filedThrough()
+        #expect(filedAfter > beforeSend)
+        // Written after the last filing: found in the table.
+        let unfiled = [reported(.opened, id: "o6", at: "2026-11-02T09:08:00Z", messageID: "m1@x.example")]
+        #expect(try await store.recordProviderEvents(unfiled, now: at("2026-11-02T09:08:00Z")) == [.applied])
+        #expect(try await filedThrough() == filedAfter)
+
+        let history = try #require(try await store.history(email: "ana@example.com"))
+        let keys = history.enrollments[0].events.map(\.key)
+        #expect(
+            keys == [
+                "enrolled:tok", "test:early", "sent:m1@x.example", "test:o1", "test:o2", "test:o3", "test:o4",
+                "test:c1", "test:o5", "test:o6",
+            ], "\(keys)")
+        let filed = try await store.writer.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT e.key FROM event_filed f JOIN event e ON e.id = f.event_id ORDER BY e.id")
+        }
+        #expect(filed.contains("test:early"))
+        #expect(!filed.contains("enrolled:tok"))
+    }
+
+    @Test func unmatchedThenMatchedWhenTheSendIsRecorded() async throws {
+        let store = try TemporaryDatabase().store
+        try await claimStepOne(store, messageID: "fast@x.example")
         // The provider reports the bounce before we recorded the send.
         #expect(
             try await store.recordProviderEvents(

@@ -13,11 +13,13 @@ struct TemporaryDatabase {
     let path: String
     let store: SQLiteStore
 
-    init() throws {
+    /// Reported events are filed every `filingBatch` events: every two by default,
+    /// so that tests read events both filed and not yet filed.
+    init(filingBatch: Int64 = 2) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqbridge-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         path = folder.appendingPathComponent("test.sqlite").path
-        store = try SQLiteStore(path: path)
+        store = try SQLiteStore(path: path, eventFilingBatch: filingBatch)
     }
 }
 
@@ -76,7 +78,10 @@ struct SQLiteStoreTests {
         }
         #expect(autocheckpoint == Checkpointer.writerFallbackPages)
         let applied = try database.store.writer.read { db in try SQLiteStore.migrator.appliedIdentifiers(db) }
-        #expect(Set(applied) == ["0001-initial", "0002-smtp-sending", "0003-events-by-type"])
+        #expect(
+            Set(applied) == [
+                "0001-initial", "0002-smtp-sending", "0003-events-by-type", "0004-events-filed-in-batches",
+            ])
         // Opening again finds the schema current and changes nothing.
         _ = try SQLiteStore(path: database.path)
     }
@@ -86,21 +91,29 @@ struct SQLiteStoreTests {
         try database.store.writer.write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999-future')")
         }
-        #expect(throws: StoreError.newerSchema(found: 4, known: 3)) { try SQLiteStore(path: database.path) }
+        #expect(throws: StoreError.newerSchema(found: 5, known: 4)) { try SQLiteStore(path: database.path) }
     }
 
-    /// The refresh reads the events that change a status through the index of
-    /// events by enrollment and type, never the table rows of the others.
+    /// The refresh reads the events that change a status through their own
+    /// index, never the table rows of the others.
     @Test func statusChangingEventsAreFoundByTheirIndex() throws {
         let database = try TemporaryDatabase()
         let plan = try database.store.writer.read { db in
             try Row.fetchAll(
                 db,
                 sql:
-                    "EXPLAIN QUERY PLAN SELECT key FROM event WHERE enrollment_id = 1 AND type IN (\(significantTypes))"
+                    "EXPLAIN QUERY PLAN SELECT key FROM event WHERE enrollment_id = 1 AND \(statusEventCondition)"
             ).map { $0["detail"] as String }
         }
-        #expect(plan.contains { $0.contains("event_enrollment_type") && $0.contains("type=?") }, "\(plan)")
+        #expect(plan.contains { $0.contains("event_status") && $0.contains("enrollment_id=?") }, "\(plan)")
+    }
+
+    /// The index's condition is written out in a migration; it must name exactly
+    /// the types that can change a status.
+    @Test func theStatusIndexCoversTheTypesThatChangeAStatus() {
+        let expected = EventType.allCases.filter(\.affectsStatus).map { "type = '\($0.rawValue)'" }
+            .joined(separator: " OR ")
+        #expect(statusEventCondition == "(\(expected))")
     }
 
     /// The service's store copies the log into the database file on a thread of
