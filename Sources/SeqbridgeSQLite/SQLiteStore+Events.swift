@@ -50,6 +50,8 @@ extension SQLiteStore {
             event.bounceClass?.rawValue, event.detail,
         ])
         guard db.changesCount > 0 else { return false }
+        // Sends, deferrals and operator actions too: `show` reads what is not yet filed from the table.
+        try EventFiler(db).fileIfDue(minimum: EventFiler.batch)
         try suppressIfNeeded(
             Event(key: event.key, type: event.type, at: event.at, bounceClass: event.bounceClass),
             messageID: event.messageID, enrollmentID: enrollmentID, detail: event.detail, now: recordedAt, in: db)

@@ -51,6 +51,19 @@ public final class EventFiler {
         try mark.run()
         return last - through
     }
+
+    /// The last event's id (0 when there is none).
+    func lastEventID() throws -> Int64 { try lastEvent.integer() ?? 0 }
+
+    /// After writing only events that change a status (they are never filed):
+    /// when everything before them was filed, moves the mark past them, so that
+    /// `show` does not read them from the table. `previousLast` is the last
+    /// event's id before they were written.
+    func passOver(since previousLast: Int64) throws {
+        guard try filedThrough.integer() ?? 0 >= previousLast else { return }
+        mark.bind(1, try lastEventID())
+        try mark.run()
+    }
 }
 
 extension SQLiteStore {

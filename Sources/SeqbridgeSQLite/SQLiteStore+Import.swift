@@ -33,10 +33,19 @@ extension SQLiteStore {
                 return .rollback
             }
         } else {
+            // An import writes `enrolled` events only, which are never filed (``EventFiler``):
+            // with what was written before filed first, the mark moves past each batch.
+            let filer = try EventFiler(db)
+            try db.inTransaction {
+                try filer.fileIfDue(minimum: 1)
+                return .commit
+            }
             while let batch = try nextBatch() {
                 var outcomes: [ImportOutcome] = []
                 try db.inTransaction {
+                    let previousLast = try filer.lastEventID()
                     outcomes = try importer.apply(batch)
+                    try filer.passOver(since: previousLast)
                     return .commit
                 }
                 try report(batch, outcomes)

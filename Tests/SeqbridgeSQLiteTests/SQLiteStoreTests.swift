@@ -219,6 +219,51 @@ struct SQLiteStoreTests {
         #expect(checks == 1)
     }
 
+    /// An import writes only events that change a status, which are never filed:
+    /// it moves the filing mark past them, so `show` never reads them from the table.
+    @Test func importedEventsAreNotLeftForShowToScan() async throws {
+        let database = try TemporaryDatabase()
+        try await database.store.seed()
+        try await database.store.enroll(
+            InfluencerFields(email: "first@example.com"), sequence: "launch", token: "t0", force: false,
+            now: at("2026-11-02T08:00:00Z"))
+        let batches = Batches([
+            (2..<5).map { ImportRow(line: $0, fields: InfluencerFields(email: "i\($0)@example.com"), token: "t\($0)") },
+            (5..<7).map { ImportRow(line: $0, fields: InfluencerFields(email: "i\($0)@example.com"), token: "t\($0)") },
+        ])
+        try await database.store.importRows(
+            ImportOptions(sequence: "launch", updateExisting: false, dryRun: false), now: at("2026-11-02T09:00:00Z"),
+            nextBatch: { batches.next() }, report: { _, _ in })
+        let (filed, last) = try await database.store.writer.read { db in
+            (
+                try Int64.fetchOne(db, sql: "SELECT filed_through FROM event_filing"),
+                try Int64.fetchOne(db, sql: "SELECT max(id) FROM event")
+            )
+        }
+        #expect(last == 6)
+        #expect(filed == last)
+        let history = try #require(try await database.store.history(email: "i6@example.com"))
+        #expect(history.enrollments[0].events.map(\.type) == [.enrolled])
+    }
+
+    /// Our own events (sends, deferrals, operator actions) file what is due too,
+    /// so the part `show` reads from the table stays bounded without webhooks.
+    @Test func ourOwnEventsFileWhenDue() async throws {
+        let database = try TemporaryDatabase()
+        try await database.store.seed()
+        // As if a filing batch of events had been written since the last filing.
+        try await database.store.writer.write { db in
+            try db.execute(sql: "UPDATE event_filing SET filed_through = ?", arguments: [-EventFiler.batch])
+        }
+        try await database.store.enroll(
+            InfluencerFields(email: "first@example.com"), sequence: "launch", token: "t0", force: false,
+            now: at("2026-11-02T08:00:00Z"))
+        let filed = try await database.store.writer.read { db in
+            try Int64.fetchOne(db, sql: "SELECT filed_through FROM event_filing")
+        }
+        #expect(filed == 1)
+    }
+
     /// The import's first-line memory answers exactly what a dictionary would,
     /// ids in order or not (fixed seed).
     @Test func firstLinesMatchADictionary() {
