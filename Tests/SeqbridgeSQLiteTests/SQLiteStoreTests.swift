@@ -313,6 +313,52 @@ struct SQLiteStoreTests {
         #expect(mailbox.failingSince == nil)
     }
 
+    /// Migration 0004 files the events a database already holds: the history
+    /// reads the same before and after, and nothing is left for `show` to scan.
+    @Test func upgradingFilesTheEventsAlreadyThere() async throws {
+        let database = try TemporaryDatabase(filingBatch: 1_000)
+        let store = database.store
+        try await store.seed()
+        try await store.enroll(
+            InfluencerFields(email: "ana@example.com"), sequence: "launch", token: "t1", force: false,
+            now: at("2026-11-02T09:00:00Z"))
+        try await store.sendDue(now: at("2026-11-02T10:00:00Z"))
+        let messageID = try #require(try await store.history(email: "ana@example.com")?.enrollments[0].messages[0])
+            .messageID
+        let events = [
+            reported(.delivered, id: "d", at: "2026-11-02T10:00:05Z", messageID: messageID),
+            reported(.opened, id: "o", at: "2026-11-02T10:30:00Z", messageID: messageID),
+        ]
+        #expect(try await store.recordProviderEvents(events, now: at("2026-11-02T10:30:00Z")) == [.applied, .applied])
+        let before = try #require(try await store.history(email: "ana@example.com")).enrollments[0].events.map(\.key)
+        // Back to the schema of migration 0003, events and all.
+        try await store.writer.writeWithoutTransaction { db in
+            try db.execute(
+                sql: """
+                    DROP TABLE event_filed;
+                    DROP TABLE event_filing;
+                    DROP INDEX event_status;
+                    ALTER TABLE enrollment DROP COLUMN status_event_key;
+                    CREATE INDEX event_enrollment_type ON event(enrollment_id, type);
+                    DELETE FROM grdb_migrations WHERE identifier = '0004-events-filed-in-batches';
+                    """)
+        }
+        let upgraded = try SQLiteStore(path: database.path)
+        let after = try #require(try await upgraded.history(email: "ana@example.com")).enrollments[0].events.map(\.key)
+        #expect(after == before)
+        #expect(after.contains("test:o"))
+        let (filed, through, last) = try await upgraded.writer.read { db in
+            (
+                try String.fetchAll(
+                    db, sql: "SELECT e.key FROM event_filed f JOIN event e ON e.id = f.event_id ORDER BY e.id"),
+                try Int64.fetchOne(db, sql: "SELECT filed_through FROM event_filing"),
+                try Int64.fetchOne(db, sql: "SELECT max(id) FROM event")
+            )
+        }
+        #expect(filed == ["test:d", "test:o"])
+        #expect(through == last)
+    }
+
     @Test func enrolWaitsThenSendsInOrder() async throws {
         let store = try TemporaryDatabase().store
         try await store.seed()
