@@ -16,10 +16,10 @@ struct NewEvent {
 }
 
 /// Whether an event can change a status, as an SQL condition on `type`: the
-/// condition of the `event_status` index, written out so that migration 0004
-/// never changes. A query that is to use that index repeats it as it is. A test
-/// checks it against ``EventType/affectsStatus``: a change there needs a new
-/// migration that rebuilds the index.
+/// condition of the `event_status` index. A query that is to use that index
+/// repeats it as it is. Tests check it against ``EventType/affectsStatus`` and
+/// against the condition migration 0004 wrote: a change needs a new migration
+/// that rebuilds the index.
 ///
 /// A chain of comparisons, not `type IN (...)`: SQLite evaluates a partial
 /// index's condition on every insert, and builds a temporary table for an `IN`
@@ -93,6 +93,7 @@ final class Refresher {
     private let enrollment: RawStatement
     private let steps: RawStatement
     private let update: RawStatement
+    private let keyUpdate: RawStatement
     private var waits: [Int64: [WaitDuration]] = [:]
 
     init(_ db: Database) throws {
@@ -118,6 +119,7 @@ final class Refresher {
               next_send_at = ?, status_changed_at = ?, status_event_key = ?, updated_at = ?
             WHERE id = ?
             """)
+        keyUpdate = try RawStatement(db, "UPDATE enrollment SET status_event_key = ? WHERE id = ?")
     }
 
     /// Brings the enrollment's row up to date; answers its status and reason
@@ -138,7 +140,9 @@ final class Refresher {
             stepsSent: enrollment.int64(6), lastSentAt: enrollment.int64(7), nextSendAt: enrollment.int64(8),
             statusChangedAt: enrollment.int64(9), statusEventKey: enrollment.text(10))
         enrollment.finish()
-        if let newEvents {
+        // A row changed before the key was kept may have been folded by older rules:
+        // it is folded again (and gets its key) rather than trusted.
+        if let newEvents, stored.statusChangedAt == nil || stored.statusEventKey != nil {
             let summary = FoldSummary(
                 status: before.0, reason: before.1, changedAt: Timestamp(stored.statusChangedAt),
                 changeKey: stored.statusEventKey)
@@ -170,8 +174,13 @@ final class Refresher {
             statusEventKey: state.transitions.last?.eventKey)
         // A row the events leave as it was is not written: not its pages, not its
         // indexes' pages, and not its `updated_at` (so `export --since` skips it).
-        // A row from before the key was kept gets it with its next real change.
-        guard folded != stored, stored.statusEventKey != nil || !folded.sameColumns(as: stored) else {
+        guard folded != stored else { return (before, before) }
+        guard !folded.sameColumns(as: stored) else {
+            // Only which event explains the status is new (a row from before the key
+            // was kept, or an event tied with the last change): nothing a report shows.
+            keyUpdate.bind(1, folded.statusEventKey)
+            keyUpdate.bind(2, enrollmentID)
+            try keyUpdate.run()
             return (before, before)
         }
         update.bind(1, folded.status)
@@ -197,7 +206,7 @@ final class Refresher {
         var lastSentAt: Int64?
         var nextSendAt: Int64?
         var statusChangedAt: Int64?
-        /// The key of the event that made the last change (nil in rows written before it was kept).
+        /// The key of the event that made the last change (nil in rows changed before it was kept).
         var statusEventKey: String?
 
         /// Equal in everything but the key.

@@ -114,6 +114,7 @@ struct SQLiteStoreTests {
         let expected = EventType.allCases.filter(\.affectsStatus).map { "type = '\($0.rawValue)'" }
             .joined(separator: " OR ")
         #expect(statusEventCondition == "(\(expected))")
+        #expect(statusEventCondition == SQLiteStore.statusEventCondition0004)
     }
 
     /// The service's store copies the log into the database file on a thread of
@@ -328,8 +329,11 @@ struct SQLiteStoreTests {
         let events = [
             reported(.delivered, id: "d", at: "2026-11-02T10:00:05Z", messageID: messageID),
             reported(.opened, id: "o", at: "2026-11-02T10:30:00Z", messageID: messageID),
+            reported(.bounced, id: "b", at: "2026-11-02T10:40:00Z", messageID: messageID, bounce: .soft),
         ]
-        #expect(try await store.recordProviderEvents(events, now: at("2026-11-02T10:30:00Z")) == [.applied, .applied])
+        #expect(
+            try await store.recordProviderEvents(events, now: at("2026-11-02T10:40:00Z"))
+                == [.applied, .applied, .applied])
         let before = try #require(try await store.history(email: "ana@example.com")).enrollments[0].events.map(\.key)
         // Back to the schema of migration 0003, events and all.
         try await store.writer.writeWithoutTransaction { db in
@@ -338,6 +342,7 @@ struct SQLiteStoreTests {
                     DROP TABLE event_filed;
                     DROP TABLE event_filing;
                     DROP INDEX event_status;
+                    DROP INDEX event_unmatched;
                     ALTER TABLE enrollment DROP COLUMN status_event_key;
                     CREATE INDEX event_enrollment_type ON event(enrollment_id, type);
                     DELETE FROM grdb_migrations WHERE identifier = '0004-events-filed-in-batches';
@@ -357,6 +362,46 @@ struct SQLiteStoreTests {
         }
         #expect(filed == ["test:d", "test:o"])
         #expect(through == last)
+
+        // The row changed before the key was kept: a later bounce folds it again and
+        // gives it its key, without touching what a report shows (or `updated_at`).
+        let later = reported(.bounced, id: "b2", at: "2026-11-02T11:00:00Z", messageID: messageID, bounce: .soft)
+        #expect(try await upgraded.recordProviderEvents([later], now: at("2026-11-02T11:00:00Z")) == [.applied])
+        func key() async throws -> String? {
+            try await upgraded.writer.read { db in
+                try String.fetchOne(db, sql: "SELECT status_event_key FROM enrollment")
+            }
+        }
+        #expect(try await key() == "test:b")
+        let changed = RowBox()
+        try await upgraded.exportRows(ExportFilter(since: at("2026-11-02T11:00:00Z"))) { changed.append($0) }
+        #expect(changed.rows.isEmpty)
+        // A row without its key is not trusted: one folded by older rules is put right.
+        try await upgraded.writer.write { db in
+            try db.execute(
+                sql: "UPDATE enrollment SET status = 'finished', reason = 'replied', status_event_key = NULL")
+        }
+        let third = reported(.bounced, id: "b3", at: "2026-11-02T11:10:00Z", messageID: messageID, bounce: .soft)
+        #expect(try await upgraded.recordProviderEvents([third], now: at("2026-11-02T11:10:00Z")) == [.applied])
+        let row = try #require(try await upgraded.row("ana@example.com"))
+        #expect(row.status == .error)
+        #expect(row.reason == .bounced)
+    }
+
+    /// `events retry` finds the unmatched events through their own index, not by reading every event.
+    @Test func unmatchedEventsAreFoundByTheirIndex() throws {
+        let database = try TemporaryDatabase()
+        let plan = try database.store.writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    EXPLAIN QUERY PLAN SELECT id FROM event
+                    WHERE enrollment_id IS NULL AND malformed IS NULL AND source NOT IN ('operator', 'seqbridge', 'import')
+                    ORDER BY id
+                    """
+            ).map { $0["detail"] as String }
+        }
+        #expect(plan.contains { $0.contains("event_unmatched") }, "\(plan)")
     }
 
     @Test func enrolWaitsThenSendsInOrder() async throws {
