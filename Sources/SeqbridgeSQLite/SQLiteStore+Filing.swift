@@ -20,13 +20,13 @@ public final class EventFiler {
 
     private let filedThrough: RawStatement
     private let lastEvent: RawStatement
-    private let file: RawStatement
+    private let filing: RawStatement
     private let mark: RawStatement
 
     init(_ db: Database) throws {
         filedThrough = try RawStatement(db, "SELECT filed_through FROM event_filing")
         lastEvent = try RawStatement(db, "SELECT max(id) FROM event")
-        file = try RawStatement(
+        filing = try RawStatement(
             db,
             """
             INSERT OR IGNORE INTO event_filed (enrollment_id, event_id)
@@ -41,15 +41,19 @@ public final class EventFiler {
     /// them; answers how many event rows that covered (0 when not yet due).
     @discardableResult
     func fileIfDue(minimum: Int64) throws -> Int64 {
-        let through = try filedThrough.integer() ?? 0
-        let last = try lastEvent.integer() ?? 0
+        let through = try markedThrough()
+        let last = try lastEventID()
         guard last - through >= max(minimum, 1) else { return 0 }
-        file.bind(1, through)
-        file.bind(2, last)
-        try file.run()
+        try file(after: through, through: last)
         mark.bind(1, last)
         try mark.run()
         return last - through
+    }
+
+    /// Files one event that was written unmatched and has just been given its
+    /// enrollment: a filing that passed it while it had none left it out.
+    func fileAttached(eventID: Int64) throws {
+        try file(after: eventID - 1, through: eventID)
     }
 
     /// The last event's id (0 when there is none).
@@ -60,25 +64,23 @@ public final class EventFiler {
     /// `show` does not read them from the table. `previousLast` is the last
     /// event's id before they were written.
     func passOver(since previousLast: Int64) throws {
-        guard try filedThrough.integer() ?? 0 >= previousLast else { return }
+        guard try markedThrough() >= previousLast else { return }
         mark.bind(1, try lastEventID())
         try mark.run()
+    }
+
+    private func markedThrough() throws -> Int64 { try filedThrough.integer() ?? 0 }
+
+    /// Files the events with ids in `after + 1 ... through` that have an enrollment
+    /// and cannot change a status (the others are left as they are).
+    private func file(after: Int64, through: Int64) throws {
+        filing.bind(1, after)
+        filing.bind(2, through)
+        try filing.run()
     }
 }
 
 extension SQLiteStore {
-    /// Files an event that was written unmatched and has just been given its
-    /// enrollment: a filing that passed it while it had none left it out.
-    static func fileAttached(eventID: Int64, in db: Database) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT OR IGNORE INTO event_filed (enrollment_id, event_id)
-                SELECT enrollment_id, id FROM event
-                WHERE id = ? AND enrollment_id IS NOT NULL AND NOT \(statusEventCondition)
-                """
-        ).execute(arguments: [eventID])
-    }
-
     /// Every event of an enrollment, in the order they happened: those that can
     /// change a status through their index, the others filed by enrollment, and
     /// those written since the last filing from the end of the table.

@@ -253,7 +253,7 @@ extension SQLiteStore: BlockingEventRecorder {
             sql: "UPDATE event SET enrollment_id = ?, message_id = ?, match = ? WHERE id = ?",
             arguments: [match.enrollmentID, match.messageID, match.how, eventID])
         try db.execute(sql: "DELETE FROM unmatched_hint WHERE event_id = ?", arguments: [eventID])
-        try fileAttached(eventID: eventID, in: db)
+        try EventFiler(db).fileAttached(eventID: eventID)
         guard
             let row = try Row.fetchOne(
                 db, sql: "SELECT type, bounce_class, detail, message_id FROM event WHERE id = ?", arguments: [eventID]),
