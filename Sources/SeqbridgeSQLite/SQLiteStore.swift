@@ -7,7 +7,8 @@ import SeqbridgeStore
 /// `synchronous = FULL` so a committed transaction survives a crash.
 public final class SQLiteStore: Store {
     let writer: any DatabaseWriter
-    private let checkpointer: Checkpointer?
+    /// The checkpointing thread of a file database (tests stop it to drive rounds themselves).
+    let checkpointer: Checkpointer?
     /// The service's own sync of the write-ahead log, for webhook commits.
     let logSync: LogSync?
     /// Message-ID → enrollment, for matching reported events (writer only).
