@@ -101,7 +101,7 @@ public final class GroupCommit: @unchecked Sendable {
     }
 
     /// `recorder`, when there is one, writes every batch; `store` otherwise.
-    init(
+    public init(
         store: any Store, recorder: (any BlockingEventRecorder)?,
         onTransitions: @escaping @Sendable ([StatusChange: Int]) -> Void
     ) {

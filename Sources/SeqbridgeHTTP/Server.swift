@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import SeqbridgeApp
 import SeqbridgeCore
+import SeqbridgeStore
 import SeqbridgeWebhooks
 import ServiceLifecycle
 
@@ -14,16 +15,20 @@ public struct ServerSettings: Sendable {
     public var tickInterval: Int
     public var nightly: NightlySettings?
     public var webhooks: WebhookSettings
+    /// For the webhook benchmark: `POST /bench/floor` runs the generic webhook
+    /// route with this recorder in place of the store (see `AppendOnlyLog`).
+    public var benchFloor: (any BlockingEventRecorder)?
 
     public init(
         host: String, port: Int, tickInterval: Int, nightly: NightlySettings? = nil,
-        webhooks: WebhookSettings = WebhookSettings()
+        webhooks: WebhookSettings = WebhookSettings(), benchFloor: (any BlockingEventRecorder)? = nil
     ) {
         self.host = host
         self.port = port
         self.tickInterval = tickInterval
         self.nightly = nightly
         self.webhooks = webhooks
+        self.benchFloor = benchFloor
     }
 }
 
@@ -43,7 +48,7 @@ public struct NightlySettings: Sendable {
 /// The routes of the service.
 public func buildRouter(
     engine: Engine, webhooks: WebhookSettings = WebhookSettings(), metrics: ServiceMetrics = ServiceMetrics(),
-    clock: @escaping @Sendable () -> Timestamp = { SystemNow().now() }
+    clock: @escaping @Sendable () -> Timestamp = { SystemNow().now() }, benchFloor: (any BlockingEventRecorder)? = nil
 ) -> Router<BasicRequestContext> {
     let router = Router()
     let routes = WebhookRoutes(
@@ -62,6 +67,16 @@ public func buildRouter(
         var request = request
         _ = try await request.collectBody(upTo: 5 << 20)
         return Response(status: .ok)
+    }
+    // The floor of the same benchmark: the generic route, its events appended and synced, nothing else.
+    if let benchFloor {
+        let floor = WebhookRoutes(
+            engine: engine, settings: webhooks,
+            commit: GroupCommit(store: engine.store, recorder: benchFloor, onTransitions: { _ in }),
+            metrics: ServiceMetrics(), clock: clock)
+        router.post("/bench/floor") { request, context -> Response in
+            await floor.handle(request, provider: "generic", logger: context.logger)
+        }
     }
     router.get("/healthz") { _, _ -> Response in
         do {
@@ -88,7 +103,7 @@ public func buildApplication(
         services.append(NightlyService(engine: engine, settings: nightly, logger: logger))
     }
     return Application(
-        router: buildRouter(engine: engine, webhooks: settings.webhooks),
+        router: buildRouter(engine: engine, webhooks: settings.webhooks, benchFloor: settings.benchFloor),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "seqbridge"),
         services: services,
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },

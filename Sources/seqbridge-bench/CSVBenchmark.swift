@@ -39,6 +39,7 @@ enum CSVBenchmark {
         line(
             "import", ours: ourImport, baseline: plainImport, baselineName: "sqlite3 .import into a plain table",
             rows: rows, target: 2.0)
+        try await floor(plain: plain, baseline: plainImport, enrolled: enrolled, in: folder)
 
         let ourOut = folder.appendingPathComponent("report.csv").path
         let ourExport = try Measured.run(
@@ -61,6 +62,50 @@ enum CSVBenchmark {
             "export", ours: ourExport, baseline: shellExport, baselineName: "sqlite3 -csv of the same columns",
             rows: enrolled, target: 1.5)
         print("")
+    }
+
+    /// What the import's target leaves room for: the sqlite3 shell copying the
+    /// plain table's rows into seqbridge's own tables (influencers, enrollments
+    /// and their `enrolled` events, with every index), set-based, with no
+    /// parsing, no checks and one transaction per table.
+    static func floor(plain: String, baseline: Measured, enrolled: Int, in folder: URL) async throws {
+        let database = folder.appendingPathComponent("floor.sqlite").path
+        try await prepare(database: database)
+        let sql = """
+            ATTACH '\(plain)' AS plain;
+            BEGIN;
+            INSERT INTO influencer (email, name, first_name, handle, platform, followers, attributes,
+                                    created_at, updated_at)
+              SELECT lower(trim(email)), name, first_name, handle, platform, followers, json_object('niche', niche),
+                     1793610000000, 1793610000000
+              FROM plain.influencers WHERE email LIKE '%_@_%' ORDER BY rowid
+              ON CONFLICT (email) DO NOTHING;
+            COMMIT;
+            BEGIN;
+            INSERT INTO enrollment (influencer_id, sequence_id, token, status, enrolled_at, next_send_at, updated_at)
+              SELECT id, (SELECT id FROM sequence WHERE name = 'launch'), printf('sbt_%09d%014d', 0, id), 'scheduled',
+                     1793610000000, 1793613600000, 1793610000000
+              FROM influencer ORDER BY id;
+            COMMIT;
+            BEGIN;
+            INSERT INTO event (enrollment_id, key, type, occurred_at, recorded_at, source, detail)
+              SELECT id, 'enrolled:' || token, 'enrolled', 1793610000000, 1793610000000, 'import',
+                     'imported from line ' || influencer_id
+              FROM enrollment ORDER BY id;
+            COMMIT;
+            """
+        let measured = try Measured.run(
+            "/usr/bin/sqlite3", [database, sql], environment: [:], in: folder.path)
+        guard measured.status == 0 else { throw BenchError("the sqlite3 shell failed the import floor") }
+        let copied = try await SQLiteStore(path: database).statusCounts(sequence: nil).reduce(0) { $0 + $1.count }
+        guard copied == enrolled else {
+            throw BenchError("the import floor wrote \(copied) enrollments, not \(enrolled)")
+        }
+        print(
+            String(
+                format:
+                    "  import floor: the sqlite3 shell copying the plain table's rows into seqbridge's tables and indexes, set-based, without checks: %.2f s, %.2f× its .import",
+                measured.seconds, measured.seconds / baseline.seconds))
     }
 
     static func line(

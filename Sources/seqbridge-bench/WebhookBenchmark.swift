@@ -28,7 +28,8 @@ enum WebhookBenchmark {
 
         let server = Process()
         server.executableURL = URL(fileURLWithPath: binary)
-        server.arguments = ["serve", "--port", "0", "--tick-interval", "0"]
+        let floorDatabase = folder.appendingPathComponent("floor.sqlite").path
+        server.arguments = ["serve", "--port", "0", "--tick-interval", "0", "--bench-floor", floorDatabase]
         var environment = ProcessInfo.processInfo.environment
         environment["SEQBRIDGE_DATABASE"] = database
         server.environment = environment
@@ -66,8 +67,23 @@ enum WebhookBenchmark {
                 }
                 let ratio = durable.requestsPerSecond / trivial.requestsPerSecond
                 var verdict = ""
+                var floorLine = ""
                 if events == 1 {
                     verdict = String(format: "target ≥ 0.50× the trivial route: %@", ratio >= 0.5 ? "met" : "NOT met")
+                    // The same route with each event only appended and synced: what any durable answer costs here.
+                    let log = try AppendOnlyLog(path: floorDatabase)
+                    let appendedBefore = try log.count()
+                    let floor = try wrk(
+                        base + "/bench/floor", script: script, seconds: seconds, connections: connections)
+                    guard try log.count() - appendedBefore >= floor.requests else {
+                        throw BenchError("the floor route answered more events than it appended")
+                    }
+                    floorLine = String(
+                        format:
+                            "\n    floor (same route, events only appended and synced): %.0f req/s, p50 %@, p99 %@, %.2f× trivial; durable is %.2f× the floor",
+                        floor.requestsPerSecond, floor.p50, floor.p99,
+                        floor.requestsPerSecond / trivial.requestsPerSecond,
+                        durable.requestsPerSecond / floor.requestsPerSecond)
                 }
                 if events == 100 {
                     verdict = String(
@@ -81,7 +97,7 @@ enum WebhookBenchmark {
                         name, connections, durable.requestsPerSecond, durable.requestsPerSecond * Double(events),
                         durable.p50,
                         durable.p99,
-                        trivial.requestsPerSecond, trivial.p50, trivial.p99, ratio, verdict))
+                        trivial.requestsPerSecond, trivial.p50, trivial.p99, ratio, verdict) + floorLine)
             }
         }
         print("")

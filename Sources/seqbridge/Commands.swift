@@ -4,6 +4,7 @@ import Logging
 import SeqbridgeApp
 import SeqbridgeCore
 import SeqbridgeHTTP
+import SeqbridgeSQLite
 import SeqbridgeStore
 import SeqbridgeWebhooks
 
@@ -19,6 +20,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "When to write the nightly report, HH:MM UTC.") var nightlyAt = "00:05"
     @Option(help: "With --nightly-export: remove reports older than this many days.") var keep: Int?
     @Option(help: "The largest webhook body accepted, in bytes.") var maxBodyBytes = 5 << 20
+    @Option(
+        help: ArgumentHelp("For the benchmark: answer /bench/floor, appending to this database.", visibility: .hidden))
+    var benchFloor: String?
 
     func validate() throws {
         if global.now != nil { throw ValidationError("serve runs on the system clock; --now is for one-off commands.") }
@@ -57,7 +61,8 @@ struct Serve: AsyncParsableCommand {
                     secrets: secrets, maxBodyBytes: maxBodyBytes, extraSNSHosts: extraHosts,
                     // On unless turned off for local experiments: SNS messages are always signed.
                     sns: environment["SEQBRIDGE_SES_VERIFY"] == "false"
-                        ? nil : SNSVerifier(extraHosts: extraHosts, topics: topics))),
+                        ? nil : SNSVerifier(extraHosts: extraHosts, topics: topics)),
+                benchFloor: try benchFloor.map { try AppendOnlyLog(path: $0) }),
             logger: logger,
             onRunning: { port in
                 // Written straight to the descriptor so a supervising process sees it at once.
