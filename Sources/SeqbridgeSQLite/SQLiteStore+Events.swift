@@ -16,18 +16,15 @@ struct NewEvent {
 }
 
 /// Whether an event can change a status, as an SQL condition on `type`: the
-/// condition of the `event_status` index. A query that is to use that index
-/// repeats it as it is. Tests check it against ``EventType/affectsStatus`` and
-/// against the condition migration 0004 wrote: a change needs a new migration
-/// that rebuilds the index.
+/// condition of the `event_status` index as its last migration built it. A
+/// query that is to use that index repeats it as it is. Tests check it against
+/// ``EventType/affectsStatus``: a change needs a new migration that rebuilds
+/// the index, and this then names that migration's condition.
 ///
 /// A chain of comparisons, not `type IN (...)`: SQLite evaluates a partial
 /// index's condition on every insert, and builds a temporary table for an `IN`
 /// list each time.
-let statusEventCondition =
-    "(type = 'enrolled' OR type = 'step_sent' OR type = 'unenrolled' OR type = 'mailbox_disconnected' "
-    + "OR type = 'bounced' OR type = 'rejected' OR type = 'failed' OR type = 'complained' OR type = 'unsubscribed' "
-    + "OR type = 'replied')"
+let statusEventCondition = SQLiteStore.statusEventCondition0004
 
 extension SQLiteStore {
     /// Appends an event (once: a second event with the same key is ignored)

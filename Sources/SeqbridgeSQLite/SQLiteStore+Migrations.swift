@@ -187,8 +187,8 @@ extension SQLiteStore {
         return migrator
     }
 
-    /// The `event_status` index's condition as migration 0004 wrote it. Queries use
-    /// ``statusEventCondition``, which must stay equal to it (a test checks).
+    /// The `event_status` index's condition as migration 0004 wrote it; queries
+    /// use it as ``statusEventCondition`` while no later migration rebuilds the index.
     static let statusEventCondition0004 =
         "(type = 'enrolled' OR type = 'step_sent' OR type = 'unenrolled' OR type = 'mailbox_disconnected' "
         + "OR type = 'bounced' OR type = 'rejected' OR type = 'failed' OR type = 'complained' OR type = 'unsubscribed' "

@@ -6,10 +6,7 @@ import SeqbridgeStore
 extension SQLiteStore: BlockingEventRecorder {
     public func recordEvents(_ events: [ProviderEvent], now: Timestamp) async throws -> RecordedEvents {
         guard !events.isEmpty else { return RecordedEvents(dispositions: [], transitions: [:]) }
-        let messages = messages
-        return try await writer.write { db in
-            try Self.recordEvents(events, now: now, messages: messages, filingBatch: eventFilingBatch, in: db)
-        }
+        return try await writer.write { db in try self.recordAll(events, now: now, in: db) }
     }
 
     public func recordEventsBlocking(_ events: [ProviderEvent], now: Timestamp, deferringSync: Bool) throws
@@ -17,17 +14,14 @@ extension SQLiteStore: BlockingEventRecorder {
     {
         guard !events.isEmpty else { return RecordedEvents(dispositions: [], transitions: [:]) }
         guard deferringSync, logSync != nil else {
-            return try writer.write { db in
-                try Self.recordEvents(events, now: now, messages: messages, filingBatch: eventFilingBatch, in: db)
-            }
+            return try writer.write { db in try recordAll(events, now: now, in: db) }
         }
         return try writer.writeWithoutTransaction { db in
             // This commit alone leaves out the sync; every other write keeps `FULL`.
             try db.with(pragma: "synchronous", "NORMAL", restoring: "FULL") {
                 var recorded = RecordedEvents(dispositions: [], transitions: [:])
                 try db.inTransaction(.immediate) {
-                    recorded = try Self.recordEvents(
-                        events, now: now, messages: messages, filingBatch: eventFilingBatch, in: db)
+                    recorded = try recordAll(events, now: now, in: db)
                     return .commit
                 }
                 return recorded
@@ -41,16 +35,17 @@ extension SQLiteStore: BlockingEventRecorder {
         try logSync?.sync()
     }
 
-    static func recordEvents(
-        _ events: [ProviderEvent], now: Timestamp, messages: MessageEnrollments, filingBatch: Int64, in db: Database
-    ) throws -> RecordedEvents {
+    /// Records the events in the caller's transaction and refreshes the statuses they touch.
+    private func recordAll(_ events: [ProviderEvent], now: Timestamp, in db: Database) throws -> RecordedEvents {
         // The enrollments whose status may change, with their new events.
         var pending: [Int64: [Event]] = [:]
         let statements = try EventStatements(db, messages: messages)
         let dispositions = try events.map {
             try Self.record($0, now: now, refreshLater: &pending, statements: statements, in: db)
         }
-        if dispositions.contains(where: { $0 != .duplicate }) { try EventFiler(db).fileIfDue(minimum: filingBatch) }
+        if dispositions.contains(where: { $0 != .duplicate }) {
+            try EventFiler(db).fileIfDue(minimum: eventFilingBatch)
+        }
         // Each touched enrollment is folded once, however many of its events came in.
         var transitions: [StatusChange: Int] = [:]
         guard !pending.isEmpty else { return RecordedEvents(dispositions: dispositions, transitions: transitions) }

@@ -50,6 +50,8 @@ enum WebhookBenchmark {
         guard let base = line.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) else {
             throw BenchError("the server did not start")
         }
+        // The server created it at start; the count before and after each floor phase is read through it.
+        let floorLog = try AppendOnlyLog(path: floorDatabase)
         for (name, events) in [("single event", 1), ("100-event batch", 100)] {
             for connections in connections {
                 // A new prefix for this phase's event ids: repeats of an earlier durable
@@ -71,11 +73,10 @@ enum WebhookBenchmark {
                 if events == 1 {
                     verdict = String(format: "target ≥ 0.50× the trivial route: %@", ratio >= 0.5 ? "met" : "NOT met")
                     // The same route with each event only appended and synced: what any durable answer costs here.
-                    let log = try AppendOnlyLog(path: floorDatabase)
-                    let appendedBefore = try log.count()
+                    let appendedBefore = try floorLog.count()
                     let floor = try wrk(
                         base + "/bench/floor", script: script, seconds: seconds, connections: connections)
-                    guard try log.count() - appendedBefore >= floor.requests else {
+                    guard try floorLog.count() - appendedBefore >= floor.requests else {
                         throw BenchError("the floor route answered more events than it appended")
                     }
                     floorLine = String(
